@@ -1,0 +1,1 @@
+"""The Sourdine desktop client."""
