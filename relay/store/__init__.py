@@ -1,0 +1,1 @@
+"""Relay storage back ends behind one interface (``relay.store.base.RelayStore``)."""
