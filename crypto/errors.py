@@ -48,3 +48,35 @@ class ExpiredKey(CryptoError):
 
 class UnknownSender(CryptoError):
     """No sender key (or session) is known for the author of a message."""
+
+
+class SenderKeyMismatch(CryptoError):
+    """A group message or distribution belongs to another group or sender key than the state."""
+
+
+class PredatesSenderKey(CryptoError):
+    """A group message is older than the sender key state we hold (e.g. sent before we joined)."""
+
+
+class SenderKeyExhausted(CryptoError):
+    """A sender key has sent its last possible message; it must be rotated."""
+
+
+class PayloadTooLarge(CryptoError):
+    """A payload does not fit in the largest sealed envelope."""
+
+
+class SafetyNumberMismatch(CryptoError):
+    """A scanned safety-number code does not match the one expected for this contact."""
+
+
+class UnknownPrekey(CryptoError):
+    """A session's first message names a signed or one-time prekey this installation lacks."""
+
+
+class PrekeyAlreadyUsed(UnknownPrekey):
+    """A session's first message names a one-time prekey that was already consumed."""
+
+
+class SendingChainUnavailable(CryptoError):
+    """A session cannot encrypt: it has no sending chain yet, or the chain's counter is spent."""

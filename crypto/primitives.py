@@ -10,6 +10,7 @@ protocol modules drop references to keys as soon as they are used (see docs/THRE
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Callable
 from typing import Final
@@ -213,6 +214,73 @@ def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes, length: int) -> bytes:
 def constant_time_equal(a: bytes, b: bytes) -> bool:
     """Compare two byte strings in time independent of where they differ."""
     return hmac.compare_digest(a, b)
+
+
+# --- Hashing and padding (libsodium) ----------------------------------------------------------
+
+SHA512_SIZE: Final = 64
+"""SHA-512 output size."""
+
+
+def sha512(data: bytes) -> bytes:
+    """SHA-512 (FIPS 180-4) through libsodium's ``crypto_hash_sha512``."""
+    return _sodium.crypto_hash_sha512(data)
+
+
+def iso7816_pad(data: bytes, block_size: int) -> bytes:
+    """Pad to the next multiple of ``block_size`` with ISO/IEC 7816-4 (0x80, then zeros).
+
+    At least one byte is always added, so ``len(data) == block_size`` gives two blocks.
+
+    Raises:
+        ValueError: ``block_size`` is not positive.
+    """
+    if block_size <= 0:
+        raise ValueError("the padding block size must be positive")
+    return _sodium.sodium_pad(data, block_size)
+
+
+def iso7816_unpad(padded: bytes, block_size: int) -> bytes:
+    """Remove ISO/IEC 7816-4 padding (libsodium's constant-time ``sodium_unpad``).
+
+    Raises:
+        DecodeError: the data is empty, not a multiple of ``block_size``, or its last block
+            does not end in 0x80 followed by zeros.
+    """
+    if block_size <= 0 or not padded or len(padded) % block_size:
+        raise DecodeError("the padded data has an invalid length")
+    try:
+        return _sodium.sodium_unpad(padded, block_size)
+    except (_nacl_exc.CryptoError, _nacl_exc.ValueError, _nacl_exc.TypeError):
+        raise DecodeError("the padding is malformed") from None
+
+
+
+_HMAC_BLOCK: Final = 64
+_IPAD: Final = bytes(x ^ 0x36 for x in range(256))  # translation tables: byte -> byte ^ ipad
+_OPAD: Final = bytes(x ^ 0x5C for x in range(256))
+
+
+def hmac_sha256_pair(key: bytes, first: bytes, second: bytes) -> tuple[bytes, bytes]:
+    """Return ``(HMAC-SHA256(key, first), HMAC-SHA256(key, second))`` in one pass.
+
+    RFC 2104 written out over ``hashlib.sha256`` so that the padded-key blocks are hashed
+    once and shared by both MACs: a KDF chain step (message key and next chain key from
+    the same chain key) costs about half of two ``hmac.digest`` calls. The tests check it
+    equals :func:`hmac_sha256` for arbitrary keys and messages.
+    """
+    if len(key) > _HMAC_BLOCK:
+        key = hashlib.sha256(key).digest()
+    padded = key + bytes(_HMAC_BLOCK - len(key))
+    inner = hashlib.sha256(padded.translate(_IPAD))
+    outer = hashlib.sha256(padded.translate(_OPAD))
+    inner_first = inner.copy()
+    inner_first.update(first)
+    outer_first = outer.copy()
+    outer_first.update(inner_first.digest())
+    inner.update(second)
+    outer.update(inner.digest())
+    return outer_first.digest(), outer.digest()
 
 
 # Sanity: the sizes above are libsodium's own.

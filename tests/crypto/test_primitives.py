@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crypto import primitives as p
 from crypto.errors import AuthenticationError, BadSignature, DecodeError, LowOrderKey
@@ -111,3 +113,55 @@ def test_seal_roundtrip_and_tamper() -> None:
 def test_constant_time_equal() -> None:
     assert p.constant_time_equal(b"abc", b"abc")
     assert not p.constant_time_equal(b"abc", b"abd")
+
+
+def test_sha512_fips_180_2_abc_vector() -> None:
+    # FIPS 180-2, appendix C.1: SHA-512("abc").
+    assert p.sha512(b"abc").hex() == (
+        "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+        "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+    )
+
+
+def test_iso7816_padding_roundtrip_and_exact_bytes() -> None:
+    assert p.iso7816_pad(b"abc", 8) == b"abc\x80\x00\x00\x00\x00"
+    assert p.iso7816_pad(b"", 4) == b"\x80\x00\x00\x00"
+    assert len(p.iso7816_pad(bytes(8), 8)) == 16  # always at least one padding byte
+    for n in range(0, 40):
+        data = bytes(range(n))
+        assert p.iso7816_unpad(p.iso7816_pad(data, 13), 13) == data
+
+
+@pytest.mark.parametrize(
+    ("padded", "block"),
+    [
+        (b"", 4),  # empty
+        (b"abc\x80\x00", 4),  # not a multiple of the block size
+        (b"abc\x00", 4),  # no 0x80 marker
+        (b"ab\x80\x01", 4),  # a non-zero byte after the marker
+        (b"\x00\x00\x00\x00", 4),  # all zeros
+        (b"abcd", 0),  # invalid block size
+    ],
+)
+def test_iso7816_unpad_rejects_malformed_padding(padded: bytes, block: int) -> None:
+    with pytest.raises(DecodeError):
+        p.iso7816_unpad(padded, block)
+
+
+def test_iso7816_pad_rejects_invalid_block_size() -> None:
+    with pytest.raises(ValueError):
+        p.iso7816_pad(b"abc", 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.binary(max_size=130), first=st.binary(max_size=200), second=st.binary(max_size=200))
+def test_hmac_sha256_pair_equals_two_hmacs(key: bytes, first: bytes, second: bytes) -> None:
+    assert p.hmac_sha256_pair(key, first, second) == (
+        p.hmac_sha256(key, first),
+        p.hmac_sha256(key, second),
+    )
+
+
+def test_hmac_sha256_pair_rfc4231_case_2() -> None:
+    mac, _ = p.hmac_sha256_pair(b"Jefe", b"what do ya want for nothing?", b"")
+    assert mac.hex() == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
