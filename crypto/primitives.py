@@ -255,7 +255,6 @@ def iso7816_unpad(padded: bytes, block_size: int) -> bytes:
         raise DecodeError("the padding is malformed") from None
 
 
-
 _HMAC_BLOCK: Final = 64
 _IPAD: Final = bytes(x ^ 0x36 for x in range(256))  # translation tables: byte -> byte ^ ipad
 _OPAD: Final = bytes(x ^ 0x5C for x in range(256))
