@@ -229,7 +229,8 @@ class OwnSenderKey:
         """The distribution message that lets a member read our messages from now on.
 
         It carries the *current* chain key: a member given it cannot read earlier messages.
-        Send it only over an authenticated pairwise session.
+        Send it only over an authenticated pairwise session. Receivers refuse the
+        distribution of a used-up key (iteration past :data:`MAX_ITERATION`): rotate first.
         """
         return (
             bytes((VERSION,))
