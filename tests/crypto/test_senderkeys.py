@@ -344,6 +344,8 @@ def test_a_used_up_sender_key_must_be_rotated() -> None:
     assert bob.decrypt(last.encrypt(b"last one", rng), NOW) == b"last one"
     with pytest.raises(SenderKeyExhausted):
         last.encrypt(b"one too many", rng)
+    with pytest.raises(DecodeError):  # its distribution is refused too
+        PeerSenderKey.from_distribution(last.distribution(), GROUP, ALICE_IK)
     assert bob.iteration == MAX_ITERATION + 1
     assert PeerSenderKey.restore(bob.save()).save() == bob.save()
 
