@@ -1,0 +1,195 @@
+"""One client connection: its outgoing queue, its auth state and its mailbox feed.
+
+Nothing here reads the socket. :class:`Outbox` is the bounded queue of frames for one client;
+a depositor on another connection only ever calls :meth:`Outbox.offer`, which never waits, so a
+slow client can never hold up anyone else. :class:`MailboxFeed` delivers one mailbox to its
+connected owner: first the backlog read from the store, then deposits pushed live; when the
+queue is full it stops pushing and reads the store again at the client's own pace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+
+from relay.limits import TokenBucket
+from relay.logging import log_event
+from relay.protocol import encode_deliver
+from relay.store.base import RelayStore
+
+
+class Outbox:
+    """Frames waiting to be written to one client: at most ``limit``, in order."""
+
+    __slots__ = ("_closed", "_frames", "_has_frames", "_has_room", "_limit")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit  # queued frames never exceed this
+        self._frames: deque[bytes] = deque()  # oldest first
+        self._has_frames = asyncio.Event()  # set whenever _frames is non-empty or closed
+        self._has_room = asyncio.Event()  # set whenever len(_frames) < _limit or closed
+        self._has_room.set()
+        self._closed = False  # once set, frames are dropped and waiters released
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def offer(self, frame: bytes) -> bool:
+        """Queue ``frame`` if there is room now; False (frame dropped) when full or closed."""
+        if self._closed or len(self._frames) >= self._limit:
+            return False
+        self._frames.append(frame)
+        self._has_frames.set()
+        if len(self._frames) >= self._limit:
+            self._has_room.clear()
+        return True
+
+    async def put(self, frame: bytes) -> None:
+        """Queue ``frame``, waiting for room (the caller is this client's own work)."""
+        while not self.offer(frame):
+            if self._closed:
+                return
+            self._has_room.clear()
+            await self._has_room.wait()
+
+    async def take(self) -> bytes | None:
+        """The oldest frame, waiting for one; None once closed."""
+        while not self._frames:
+            if self._closed:
+                return None
+            self._has_frames.clear()
+            await self._has_frames.wait()
+        if self._closed:
+            return None
+        frame = self._frames.popleft()
+        self._has_room.set()
+        return frame
+
+    def close(self) -> None:
+        """Drop every queued frame and release all waiters."""
+        self._closed = True
+        self._frames.clear()
+        self._has_frames.set()
+        self._has_room.set()
+
+
+class MailboxFeed:
+    """Pushes one mailbox to its connected, authenticated owner, each envelope once.
+
+    Invariants: while :attr:`live`, every offered envelope is queued to the client or, when
+    the queue is full, the feed leaves live mode and marks the store to be re-read from just
+    below that envelope. ``sent`` holds the ids queued on this connection and not yet acked,
+    so re-reading never sends an envelope twice on one connection. The feed becomes live only
+    after a store read during which nothing new was offered.
+    """
+
+    PAGE = 256
+    """Envelopes read from the store per query."""
+
+    def __init__(
+        self,
+        store: RelayStore,
+        mailbox: bytes,
+        outbox: Outbox,
+        now: Callable[[], int],
+        on_failure: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self._mailbox = mailbox  # the owner's identity key
+        self._outbox = outbox  # the owner's connection's queue
+        self._now = now  # wall-clock seconds, for expiry
+        self._on_failure = on_failure  # called when the store cannot be read (drops the client)
+        self.live = False  # offers go straight to the outbox
+        self.sent: set[int] = set()  # ids queued on this connection and not acked since
+        self._reread_after: int | None = 0  # store ids above this must still be read; None: none
+        self._started = False  # start() was called (after the auth reply was queued)
+        self._task: asyncio.Task[None] | None = None  # the running store reader, if any
+
+    def start(self) -> None:
+        """Begin with the backlog (everything stored for the mailbox)."""
+        self._started = True
+        self._ensure_reader()
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def offer(self, envelope_id: int, envelope: bytes, expires_at: int) -> None:
+        """A deposit to this mailbox was committed: push it now, or read it from the store."""
+        if envelope_id in self.sent:
+            return
+        if self.live:
+            if self._outbox.offer(encode_deliver(envelope_id, envelope, expires_at)):
+                self.sent.add(envelope_id)
+                return
+            self.live = False
+        floor = envelope_id - 1
+        if self._reread_after is None or floor < self._reread_after:
+            self._reread_after = floor
+        self._ensure_reader()
+
+    def acked(self, envelope_ids: tuple[int, ...]) -> None:
+        self.sent.difference_update(envelope_ids)
+
+    def _ensure_reader(self) -> None:
+        if self._started and (self._task is None or self._task.done()):
+            self._task = asyncio.get_running_loop().create_task(self._read_store())
+
+    async def _read_store(self) -> None:
+        try:
+            while self._reread_after is not None:
+                after = self._reread_after
+                self._reread_after = None  # an offer during the read sets it again
+                while True:
+                    page = await self._store.fetch(self._mailbox, after, self.PAGE, self._now())
+                    for stored in page:
+                        if stored.envelope_id not in self.sent:
+                            await self._outbox.put(
+                                encode_deliver(stored.envelope_id, stored.envelope,
+                                               stored.expires_at)
+                            )
+                            self.sent.add(stored.envelope_id)
+                    if len(page) < self.PAGE:
+                        break
+                    after = page[-1].envelope_id
+            self.live = not self._outbox.closed
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log_event("delivery_failed", logging.ERROR, error=type(error).__name__)
+            self._on_failure()
+
+
+class Session:
+    """The state of one connection (see docs/PROTOCOL.md, "Session")."""
+
+    __slots__ = (
+        "address", "bucket", "connection_id", "disconnect", "feed", "identity", "inflight",
+        "nonce", "nonce_issued", "outbox", "send_started", "version",
+    )
+
+    def __init__(self, connection_id: int, address: str, outbox: Outbox, bucket: TokenBucket,
+                 max_inflight: int) -> None:
+        self.connection_id = connection_id  # process-local counter, never logged with data
+        self.address = address  # remote address, only for the connection counter
+        self.outbox = outbox  # frames for this client
+        self.bucket = bucket  # deposit and bundle-fetch tokens
+        self.inflight = asyncio.Semaphore(max_inflight)  # deposits awaiting their commit
+        self.version: int | None = None  # set by hello; nothing else is accepted before
+        self.nonce: bytes | None = None  # the current auth challenge; consumed by one auth
+        self.nonce_issued = 0.0  # monotonic time the nonce was issued
+        self.identity: bytes | None = None  # the authenticated identity (mailbox), if any
+        self.feed: MailboxFeed | None = None  # delivery to this client, once authenticated
+        self.send_started: float | None = None  # monotonic start of a write in progress
+        self.disconnect: Callable[[int, str], None] = _ignore  # closes the connection (server)
+
+
+def _ignore(code: int, reason: str) -> None:
+    """The default :attr:`Session.disconnect` before the server sets its own."""
