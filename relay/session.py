@@ -110,6 +110,7 @@ class MailboxFeed:
         self._reread_after: int | None = 0  # store ids above this must still be read; None: none
         self._started = False  # start() was called (after the auth reply was queued)
         self._task: asyncio.Task[None] | None = None  # the running store reader, if any
+        self.store_reads = 0  # store queries made (1 for a client that keeps up)
 
     def start(self) -> None:
         """Begin with the backlog (everything stored for the mailbox)."""
@@ -148,6 +149,7 @@ class MailboxFeed:
                 after = self._reread_after
                 self._reread_after = None  # an offer during the read sets it again
                 while True:
+                    self.store_reads += 1
                     page = await self._store.fetch(self._mailbox, after, self.PAGE, self._now())
                     for stored in page:
                         if stored.envelope_id not in self.sent:
