@@ -322,6 +322,8 @@ class PrekeyStore:
             key_id, private, public = r.u32(), r.fixed(KEY_SIZE), r.fixed(KEY_SIZE)
             signature, created_at = r.fixed(SIGNATURE_SIZE), r.u64()
             retired, retired_at = r.flag(), r.u64()
+            if not retired and retired_at:
+                raise StateError("the saved prekey store has a retirement time without a flag")
             if key_id in store._signed or key_id >= store._next_signed_id:
                 raise StateError("the saved prekey store has an invalid signed prekey id")
             store._signed[key_id] = SignedPrekey(

@@ -36,7 +36,8 @@ class ReferenceRatchet:
         self.CKr: bytes | None = None
         self.Ns = self.Nr = self.PN = 0
         self.MKSKIPPED: dict[tuple[bytes, int], bytes] = {}
-        self.used_message_keys: list[bytes] = []
+        self.sent_message_keys: list[bytes] = []  # every key this side encrypted with
+        self.used_message_keys: list[bytes] = []  # every key this side decrypted with
 
     @classmethod
     def init_alice(
@@ -66,7 +67,7 @@ class ReferenceRatchet:
         header = self.DHs[1] + struct.pack(">II", self.PN, self.Ns)
         self.Ns += 1
         nonce = random(24)
-        self.used_message_keys.append(mk)
+        self.sent_message_keys.append(mk)
         return header + nonce + p.aead_encrypt(mk, nonce, plaintext, self._aead_ad(header))
 
     def decrypt(self, message: bytes, random: p.Random) -> bytes:
