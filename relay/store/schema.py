@@ -20,8 +20,8 @@ _VERSION_1 = """
 CREATE TABLE accounts (
     identity         BLOB    PRIMARY KEY CHECK (length(identity) = 32),
     next_envelope_id INTEGER NOT NULL DEFAULT 1,  -- never reused, even after an ack
-    envelope_count   INTEGER NOT NULL DEFAULT 0,  -- kept by the triggers below
-    envelope_bytes   INTEGER NOT NULL DEFAULT 0   -- kept by the triggers below
+    envelope_count   INTEGER NOT NULL DEFAULT 0,  -- count(*) of its envelopes
+    envelope_bytes   INTEGER NOT NULL DEFAULT 0   -- sum(size) of its envelopes
 ) WITHOUT ROWID;
 
 CREATE TABLE envelopes (
@@ -33,17 +33,6 @@ CREATE TABLE envelopes (
 );
 CREATE UNIQUE INDEX envelopes_by_mailbox ON envelopes (identity, envelope_id);
 CREATE INDEX envelopes_by_expiry ON envelopes (expires_at);
-
-CREATE TRIGGER envelopes_counted AFTER INSERT ON envelopes BEGIN
-    UPDATE accounts SET envelope_count = envelope_count + 1,
-                        envelope_bytes = envelope_bytes + NEW.size
-     WHERE identity = NEW.identity;
-END;
-CREATE TRIGGER envelopes_uncounted AFTER DELETE ON envelopes BEGIN
-    UPDATE accounts SET envelope_count = envelope_count - 1,
-                        envelope_bytes = envelope_bytes - OLD.size
-     WHERE identity = OLD.identity;
-END;
 
 CREATE TABLE signed_prekeys (
     identity   BLOB    PRIMARY KEY REFERENCES accounts (identity) ON DELETE CASCADE,

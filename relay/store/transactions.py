@@ -8,6 +8,7 @@ that. Read functions run on a read-only connection. Arguments were checked by
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Final
@@ -106,10 +107,11 @@ def deposit(
     size = len(envelope)
     outcomes: list[DepositOutcome] = []
     for mailbox in mailboxes:
-        # Allocates the id only when the quota leaves room; the triggers count the insert.
+        # Allocates an id and counts the envelope only when the quota leaves room.
         allocated = connection.execute(
-            "UPDATE accounts SET next_envelope_id = next_envelope_id + 1"
-            " WHERE identity = ? AND envelope_count < ? AND envelope_bytes + ? <= ?"
+            "UPDATE accounts SET next_envelope_id = next_envelope_id + 1,"
+            " envelope_count = envelope_count + 1, envelope_bytes = envelope_bytes + ?3"
+            " WHERE identity = ?1 AND envelope_count < ?2 AND envelope_bytes + ?3 <= ?4"
             " RETURNING next_envelope_id - 1",
             (mailbox, limits.mailbox_max_envelopes, size, limits.mailbox_max_bytes),
         ).fetchall()
@@ -144,26 +146,43 @@ def fetch(
 
 
 def ack(connection: sqlite3.Connection, mailbox: MailboxId, envelope_ids: Sequence[int]) -> int:
-    cursor = connection.executemany(
-        "DELETE FROM envelopes WHERE identity = ? AND envelope_id = ?",
-        [(mailbox, envelope_id) for envelope_id in envelope_ids],
+    sizes = connection.execute(
+        "DELETE FROM envelopes WHERE identity = ?"
+        " AND envelope_id IN (SELECT value FROM json_each(?)) RETURNING size",
+        (mailbox, json.dumps(list(envelope_ids))),
+    ).fetchall()
+    _uncount(connection, [(mailbox, size) for (size,) in sizes])
+    return len(sizes)
+
+
+def _uncount(connection: sqlite3.Connection, deleted: Sequence[tuple[MailboxId, int]]) -> None:
+    """Take deleted envelopes (mailbox, size) off their mailboxes' counters."""
+    totals: dict[MailboxId, list[int]] = {}
+    for mailbox, size in deleted:
+        total = totals.setdefault(mailbox, [0, 0])
+        total[0] += 1
+        total[1] += size
+    connection.executemany(
+        "UPDATE accounts SET envelope_count = envelope_count - ?, "
+        " envelope_bytes = envelope_bytes - ? WHERE identity = ?",
+        [(count, size, mailbox) for mailbox, (count, size) in totals.items()],
     )
-    return cursor.rowcount
 
 
 def purge_slice(connection: sqlite3.Connection, now: int) -> PurgeCounts:
     """Delete a bounded number of expired envelopes and blobs (with their chunks)."""
     envelopes = connection.execute(
         "DELETE FROM envelopes WHERE rowid IN"
-        " (SELECT rowid FROM envelopes WHERE expires_at <= ? LIMIT ?)",
+        " (SELECT rowid FROM envelopes WHERE expires_at <= ? LIMIT ?) RETURNING identity, size",
         (now, PURGE_ENVELOPES_PER_SLICE),
-    )
+    ).fetchall()
+    _uncount(connection, envelopes)
     blobs = connection.execute(
         "DELETE FROM blobs WHERE blob_seq IN"
         " (SELECT blob_seq FROM blobs WHERE expires_at <= ? LIMIT ?)",
         (now, PURGE_BLOBS_PER_SLICE),
     )
-    return PurgeCounts(envelopes=envelopes.rowcount, blobs=blobs.rowcount)
+    return PurgeCounts(envelopes=len(envelopes), blobs=blobs.rowcount)
 
 
 def slice_was_full(counts: PurgeCounts) -> bool:
