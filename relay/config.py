@@ -40,7 +40,7 @@ class Limits:
     """Limits the server enforces (the store enforces :attr:`store`)."""
 
     max_frame_bytes: int = 1024 * 1024
-    max_envelope_bytes: int = 256 * 1024
+    max_envelope_bytes: int = 64 * 1024
     max_recipients: int = 1000
     deposit_rate: int = 500  # tokens per second per connection (one per recipient)
     deposit_burst: int = 2000
@@ -48,7 +48,7 @@ class Limits:
     max_connections: int = 10_000
     blob_chunk_bytes: int = 512 * 1024
     max_inflight: int = 64  # deposits awaiting their commit, per connection
-    send_queue: int = 256  # frames waiting to be written to one client
+    send_queue_bytes: int = 1024 * 1024  # bytes of frames waiting to be written to one client
     prekeys_low_threshold: int = 10
     store: StoreLimits = field(default_factory=StoreLimits)
 
@@ -139,8 +139,9 @@ OPTIONS: tuple[Option, ...] = (
            "largest blob chunk per upload or download frame"),
     Option("max_inflight", int, _LIMIT_DEFAULTS.max_inflight,
            "deposits one connection may have awaiting their commit"),
-    Option("send_queue", int, _LIMIT_DEFAULTS.send_queue,
-           "frames queued for one client before live delivery falls back to the mailbox"),
+    Option("send_queue_bytes", int, _LIMIT_DEFAULTS.send_queue_bytes,
+           "bytes queued for one client before live delivery falls back to reading the "
+           "mailbox at the client's pace"),
     Option("log_level", str, "info", "debug, info, warning or error",
            choices=("debug", "info", "warning", "error")),
 )
@@ -243,7 +244,7 @@ def _validated(v: Mapping[str, Any]) -> RelayConfig:
             raise ConfigError(f"{flag} must be one of {', '.join(option.choices)}")
     for name in ("max_frame_bytes", "max_envelope_bytes", "max_recipients", "deposit_burst",
                  "mailbox_max_envelopes", "mailbox_max_bytes", "blob_max_bytes",
-                 "blob_quota_bytes", "blob_chunk_bytes", "max_inflight", "send_queue",
+                 "blob_quota_bytes", "blob_chunk_bytes", "max_inflight", "send_queue_bytes",
                  "ttl_days", "purge_interval", "auth_window", "send_timeout", "ping_interval"):
         _positive(v, name)
     for name in ("deposit_rate", "max_connections_per_address", "max_connections",
@@ -283,7 +284,7 @@ def _validated(v: Mapping[str, Any]) -> RelayConfig:
         deposit_burst=v["deposit_burst"],
         max_connections_per_address=v["max_connections_per_address"],
         max_connections=v["max_connections"], blob_chunk_bytes=v["blob_chunk_bytes"],
-        max_inflight=v["max_inflight"], send_queue=v["send_queue"],
+        max_inflight=v["max_inflight"], send_queue_bytes=v["send_queue_bytes"],
         prekeys_low_threshold=v["prekeys_low_threshold"], store=store,
     )
     return RelayConfig(

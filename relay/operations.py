@@ -52,6 +52,8 @@ class RelayService:
         self._monotonic = monotonic  # for challenge lifetimes and rate limits
         self.online: dict[bytes, Session] = {}  # identity -> its authenticated session
         limits = config.limits
+        # A backlog is read a page at a time: at most about 4 MiB of envelopes in memory.
+        self._page_size = max(4, min(256, 4 * 1024 * 1024 // limits.max_envelope_bytes))
         self.public_limits = p.RelayLimits(
             max_frame_bytes=limits.max_frame_bytes,
             max_envelope_bytes=limits.max_envelope_bytes,
@@ -180,6 +182,7 @@ class RelayService:
         session.feed = MailboxFeed(
             self.store, request.identity, session.outbox, self.now,
             lambda: session.disconnect(1011, "the relay could not read the mailbox"),
+            page_size=self._page_size,
         )
         return p.AuthOk(request_id=request.request_id, created=created)
 

@@ -150,7 +150,7 @@ class RelayServer:
         limits = self.config.limits
         self._next_connection += 1
         session = Session(
-            self._next_connection, address, Outbox(limits.send_queue),
+            self._next_connection, address, Outbox(limits.send_queue_bytes),
             TokenBucket(limits.deposit_rate, limits.deposit_burst, self._monotonic()),
             limits.max_inflight,
         )

@@ -21,15 +21,20 @@ from relay.store.base import RelayStore
 
 
 class Outbox:
-    """Frames waiting to be written to one client: at most ``limit``, in order."""
+    """Frames waiting to be written to one client, in order, about ``limit_bytes`` at most.
 
-    __slots__ = ("_closed", "_frames", "_has_frames", "_has_room", "_limit")
+    A frame is accepted when it fits under the limit, or when the queue is empty (so one frame
+    larger than the limit still goes through, alone).
+    """
 
-    def __init__(self, limit: int) -> None:
-        self._limit = limit  # queued frames never exceed this
+    __slots__ = ("_bytes", "_closed", "_frames", "_has_frames", "_has_room", "_limit")
+
+    def __init__(self, limit_bytes: int) -> None:
+        self._limit = limit_bytes  # _bytes stays under this, or _frames holds one frame
         self._frames: deque[bytes] = deque()  # oldest first
+        self._bytes = 0  # total length of _frames
         self._has_frames = asyncio.Event()  # set whenever _frames is non-empty or closed
-        self._has_room = asyncio.Event()  # set whenever len(_frames) < _limit or closed
+        self._has_room = asyncio.Event()  # cleared only while a waiting put() does not fit
         self._has_room.set()
         self._closed = False  # once set, frames are dropped and waiters released
 
@@ -40,14 +45,17 @@ class Outbox:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def queued_bytes(self) -> int:
+        return self._bytes
+
     def offer(self, frame: bytes) -> bool:
         """Queue ``frame`` if there is room now; False (frame dropped) when full or closed."""
-        if self._closed or len(self._frames) >= self._limit:
+        if self._closed or (self._frames and self._bytes + len(frame) > self._limit):
             return False
         self._frames.append(frame)
+        self._bytes += len(frame)
         self._has_frames.set()
-        if len(self._frames) >= self._limit:
-            self._has_room.clear()
         return True
 
     async def put(self, frame: bytes) -> None:
@@ -68,6 +76,7 @@ class Outbox:
         if self._closed:
             return None
         frame = self._frames.popleft()
+        self._bytes -= len(frame)
         self._has_room.set()
         return frame
 
@@ -75,6 +84,7 @@ class Outbox:
         """Drop every queued frame and release all waiters."""
         self._closed = True
         self._frames.clear()
+        self._bytes = 0
         self._has_frames.set()
         self._has_room.set()
 
@@ -89,9 +99,6 @@ class MailboxFeed:
     after a store read during which nothing new was offered.
     """
 
-    PAGE = 256
-    """Envelopes read from the store per query."""
-
     def __init__(
         self,
         store: RelayStore,
@@ -99,8 +106,10 @@ class MailboxFeed:
         outbox: Outbox,
         now: Callable[[], int],
         on_failure: Callable[[], None],
+        page_size: int = 64,
     ) -> None:
         self._store = store
+        self._page = page_size  # envelopes per store query (bounds the memory of one read)
         self._mailbox = mailbox  # the owner's identity key
         self._outbox = outbox  # the owner's connection's queue
         self._now = now  # wall-clock seconds, for expiry
@@ -150,7 +159,7 @@ class MailboxFeed:
                 self._reread_after = None  # an offer during the read sets it again
                 while True:
                     self.store_reads += 1
-                    page = await self._store.fetch(self._mailbox, after, self.PAGE, self._now())
+                    page = await self._store.fetch(self._mailbox, after, self._page, self._now())
                     for stored in page:
                         if stored.envelope_id not in self.sent:
                             await self._outbox.put(
@@ -158,7 +167,7 @@ class MailboxFeed:
                                                stored.expires_at)
                             )
                             self.sent.add(stored.envelope_id)
-                    if len(page) < self.PAGE:
+                    if len(page) < self._page:
                         break
                     after = page[-1].envelope_id
             self.live = not self._outbox.closed

@@ -95,7 +95,7 @@ def test_a_client_cannot_read_or_ack_another_mailbox(tmp_path: Path) -> None:
 
 def test_a_client_that_reads_slowly_still_gets_everything_exactly_once(tmp_path: Path) -> None:
     async def scenario() -> None:
-        async with running_relay(tmp_path, send_queue=4, deposit_rate=0) as relay:
+        async with running_relay(tmp_path, send_queue_bytes=50_000, deposit_rate=0) as relay:
             await register(relay.url, ALICE)
             alice = await relay.client(max_queue=2)
             await alice.login(ALICE)

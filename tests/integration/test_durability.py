@@ -1,0 +1,121 @@
+"""kill -9 while deposits are in flight: every acknowledged deposit survives, exactly once.
+
+Senders pipeline deposits to two mailboxes; one owner is offline, the other online and acking
+as it goes. The relay is killed with SIGKILL mid-flood and restarted on the same database.
+Every deposit whose ``ok`` arrived must then be delivered (once), and no envelope whose ack
+was confirmed may come back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from relay import protocol as p
+from tests.integration.conftest import RelayProcess, RelayStarter
+from tests.relay.harness import run
+from tests.relay.wire_client import Identity, RelayClient
+
+OFFLINE, ONLINE = Identity("durable offline"), Identity("durable online")
+
+
+async def flood(relay: RelayProcess, sender: int, confirmed: set[bytes], sent: set[bytes],
+                stop: asyncio.Event) -> None:
+    """Deposit until the relay dies; record the envelopes whose ok reply arrived."""
+    client = await RelayClient.open(relay.url)
+    await client.call(p.Hello, versions=(1,))
+    pending: set[asyncio.Future[object]] = set()
+    number = 0
+
+    def record(envelope: bytes, future: asyncio.Future[object]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            reply = future.result()
+            if isinstance(reply, p.Deposited):
+                assert all(r.envelope_id is not None for r in reply.results)
+                confirmed.add(envelope)
+
+    with contextlib.suppress(Exception):
+        while not stop.is_set():
+            while len(pending) >= 32:
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            envelope = b"durable %d %06d " % (sender, number) + b"." * 200
+            number += 1
+            sent.add(envelope)
+            future = await client.send(p.Deposit(request_id=client.next_id(),
+                                                 recipients=(OFFLINE.public, ONLINE.public),
+                                                 envelope=envelope))
+            future.add_done_callback(lambda f, e=envelope: record(e, f))
+            pending.add(future)
+    with contextlib.suppress(Exception):
+        await asyncio.wait(pending, timeout=5)
+    with contextlib.suppress(Exception):
+        await client.close()
+
+
+async def online_reader(relay: RelayProcess, acked: set[bytes], stop: asyncio.Event) -> None:
+    """The online owner acks each delivery; ``acked`` gets those whose ack was confirmed."""
+    with contextlib.suppress(Exception):
+        client = await RelayClient.open(relay.url)
+        await client.login(ONLINE)
+        while not stop.is_set():
+            deliver = await client.deliveries(1, timeout=30)
+            await client.call(p.Ack, envelope_ids=(deliver[0].envelope_id,))
+            acked.add(deliver[0].envelope)
+
+
+async def drain(relay: RelayProcess, identity: Identity) -> list[p.Deliver]:
+    """Everything delivered to ``identity`` until a second passes without a push."""
+    async with await RelayClient.open(relay.url) as client:
+        await client.login(identity)
+        found: list[p.Deliver] = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                found.extend(await client.deliveries(1, timeout=1.0))
+        return found
+
+
+def test_acknowledged_deposits_survive_kill_9_exactly_once(relay_starter: RelayStarter) -> None:
+    relay = relay_starter("--deposit-rate", "0", "--max-connections-per-address", "0")
+    database = relay.database
+
+    async def before_crash() -> tuple[set[bytes], set[bytes], set[bytes]]:
+        for identity in (OFFLINE, ONLINE):
+            async with await RelayClient.open(relay.url) as client:
+                await client.login(identity)
+        confirmed: set[bytes] = set()
+        acked: set[bytes] = set()
+        sent: set[bytes] = set()
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(flood(relay, n, confirmed, sent, stop)) for n in range(6)]
+        tasks.append(asyncio.create_task(online_reader(relay, acked, stop)))
+        while len(confirmed) < 1500:
+            await asyncio.sleep(0.02)
+        relay.kill()  # SIGKILL while deposits are in flight
+        stop.set()
+        await asyncio.wait(tasks, timeout=30)
+        return confirmed, acked, sent
+
+    confirmed, acked, sent = run(before_crash, timeout=120)
+    assert len(confirmed) >= 1500
+    assert len(sent) > len(confirmed)  # some deposits were in flight when it died
+    assert acked  # and the online owner had acked some
+    restarted = relay_starter("--deposit-rate", "0", database=database)
+
+    async def after_restart() -> None:
+        offline = await drain(restarted, OFFLINE)
+        contents = [d.envelope for d in offline]
+        assert len(contents) == len(set(contents))  # nothing twice
+        assert len({d.envelope_id for d in offline}) == len(offline)
+        assert confirmed <= set(contents)  # nothing acknowledged was lost
+        online = await drain(restarted, ONLINE)
+        redelivered = {d.envelope for d in online}
+        assert not redelivered & acked  # a confirmed ack is durable too
+        assert confirmed - acked <= redelivered
+        async with await RelayClient.open(restarted.url) as client:
+            await client.login(OFFLINE)
+            ids = [d.envelope_id for d in offline]
+            for start in range(0, len(ids), 1000):
+                await client.call(p.Ack, envelope_ids=tuple(ids[start:start + 1000]))
+        assert await drain(restarted, OFFLINE) == []  # one ack cycle: delivered once, gone
+
+    run(after_restart, timeout=120)
