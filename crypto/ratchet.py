@@ -49,11 +49,11 @@ from crypto.primitives import (
     aead_decrypt,
     aead_encrypt,
     hkdf_sha256,
-    hmac_sha256,
+    hmac_sha256_pair,
     x25519,
     x25519_keypair,
 )
-from crypto.state import Reader, StateKind, Writer, frame, unframe
+from crypto.state import Reader, StateKind, unframe
 
 RATCHET_INFO: Final = b"Sourdine ratchet v1"
 """HKDF info string of KDF_RK."""
@@ -66,13 +66,17 @@ STATE_VERSION: Final = 1
 MAX_ASSOCIATED_DATA: Final = 1024
 """Largest associated data accepted (X3DH gives 64 bytes)."""
 
+_kdf_ck: Final = hmac_sha256_pair
+"""KDF_CK(ck) = (HMAC(ck, 0x01), HMAC(ck, 0x02)), both MACs sharing the padded-key blocks."""
 _MESSAGE_KEY_CONSTANT: Final = b"\x01"
 _CHAIN_KEY_CONSTANT: Final = b"\x02"
 _HEADER: Final = struct.Struct(">32sII")
 _COUNTERS: Final = struct.Struct(">II")
 _U32: Final = struct.Struct(">I")
 _U32_MAX: Final = 0xFFFFFFFF
-_SKIPPED_ITEM_SIZE: Final = KEY_SIZE + 4 + KEY_SIZE + 8
+_STATE_HEAD: Final = struct.Struct(">B32s32s32s32s32s32sQQQ")
+_SKIPPED_ITEM: Final = struct.Struct(">32sI32sQ")
+_ABSENT: Final = bytes(KEY_SIZE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +134,8 @@ _Skipped = list[tuple[bytes, int, bytes]]
 def _skip(chain_key: bytes, start: int, until: int, ratchet_key: bytes, out: _Skipped) -> bytes:
     """Derive the message keys ``start .. until-1`` of a chain into ``out``; return its new CK."""
     for number in range(start, until):
-        out.append((ratchet_key, number, hmac_sha256(chain_key, _MESSAGE_KEY_CONSTANT)))
-        chain_key = hmac_sha256(chain_key, _CHAIN_KEY_CONSTANT)
+        message_key, chain_key = _kdf_ck(chain_key, _MESSAGE_KEY_CONSTANT, _CHAIN_KEY_CONSTANT)
+        out.append((ratchet_key, number, message_key))
     return chain_key
 
 
@@ -267,9 +271,9 @@ class RatchetState:
             raise SendingChainUnavailable("this sending chain has no message numbers left")
         header = _HEADER.pack(self._dhs_public, self._pn, number)
         nonce = random(AEAD_NONCE_SIZE)
-        message_key = hmac_sha256(chain_key, _MESSAGE_KEY_CONSTANT)
+        message_key, next_chain_key = _kdf_ck(chain_key, _MESSAGE_KEY_CONSTANT, _CHAIN_KEY_CONSTANT)
         sealed = aead_encrypt(message_key, nonce, plaintext, self._ad_prefix + header)
-        self._cks = hmac_sha256(chain_key, _CHAIN_KEY_CONSTANT)
+        self._cks = next_chain_key
         self._ns = number + 1
         return header + nonce + sealed
 
@@ -357,10 +361,9 @@ class RatchetState:
                 "this message was already decrypted, or its key is no longer kept"
             )
         if number == expected:  # the common case: in order, nothing skipped
-            plaintext = aead_decrypt(
-                hmac_sha256(chain_key, _MESSAGE_KEY_CONSTANT), nonce, sealed, associated
-            )
-            self._ckr = hmac_sha256(chain_key, _CHAIN_KEY_CONSTANT)
+            message_key, chain_key = _kdf_ck(chain_key, _MESSAGE_KEY_CONSTANT, _CHAIN_KEY_CONSTANT)
+            plaintext = aead_decrypt(message_key, nonce, sealed, associated)
+            self._ckr = chain_key
             self._nr = number + 1
             if self._skipped:
                 self._expire(now)
@@ -372,10 +375,9 @@ class RatchetState:
             )
         new_skipped: _Skipped = []
         chain_key = _skip(chain_key, expected, number, ratchet_key, new_skipped)
-        plaintext = aead_decrypt(
-            hmac_sha256(chain_key, _MESSAGE_KEY_CONSTANT), nonce, sealed, associated
-        )
-        self._ckr = hmac_sha256(chain_key, _CHAIN_KEY_CONSTANT)
+        message_key, chain_key = _kdf_ck(chain_key, _MESSAGE_KEY_CONSTANT, _CHAIN_KEY_CONSTANT)
+        plaintext = aead_decrypt(message_key, nonce, sealed, associated)
+        self._ckr = chain_key
         self._nr = number + 1
         self._store_skipped(new_skipped, now)
         return plaintext
@@ -411,9 +413,8 @@ class RatchetState:
         root_key, chain_key = kdf_rk(self._rk, x25519(self._dhs_private, ratchet_key))
         if number:
             chain_key = _skip(chain_key, 0, number, ratchet_key, new_skipped)
-        plaintext = aead_decrypt(
-            hmac_sha256(chain_key, _MESSAGE_KEY_CONSTANT), nonce, sealed, associated
-        )
+        message_key, chain_key = _kdf_ck(chain_key, _MESSAGE_KEY_CONSTANT, _CHAIN_KEY_CONSTANT)
+        plaintext = aead_decrypt(message_key, nonce, sealed, associated)
         # Authenticated: commit.
         if old_dhr is not None:
             previous = self._previous
@@ -422,7 +423,7 @@ class RatchetState:
                 del previous[0]
         self._dhr = ratchet_key
         self._rk = root_key
-        self._ckr = hmac_sha256(chain_key, _CHAIN_KEY_CONSTANT)
+        self._ckr = chain_key
         self._nr = number + 1
         self._pending_step = True
         self._store_skipped(new_skipped, now)
@@ -464,21 +465,38 @@ class RatchetState:
     def to_bytes(self) -> bytes:
         """Serialise the state (``StateKind.RATCHET``, version 1).
 
+        Body layout: flags (u8: bit 0 DHr, bit 1 CKs, bit 2 CKr present, bit 3 sending
+        half-step due) ‖ DHs private ‖ DHs public ‖ DHr ‖ RK ‖ CKs ‖ CKr (32 bytes each, zeros
+        when absent) ‖ Ns ‖ Nr ‖ PN (u64) ‖ AD (u32 length ‖ bytes) ‖ remembered former DHr
+        keys (u32 count ‖ 32 each, oldest first) ‖ skipped keys (u32 count ‖ (DHr (32) ‖ N
+        (u32) ‖ message key (32) ‖ stored at (u64)) each, oldest first).
+
         The bytes hold no message key that was used: only current chain keys and unused
         skipped keys. Treat them as secret.
         """
-        w = Writer()
-        w.fixed(self._dhs_private).fixed(self._dhs_public).optional_fixed(self._dhr)
-        w.fixed(self._rk).optional_fixed(self._cks).optional_fixed(self._ckr)
-        w.u64(self._ns).u64(self._nr).u64(self._pn).u8(1 if self._pending_step else 0)
-        w.var(self._ad_prefix[4:])
-        w.u32(len(self._previous))
-        for ratchet_key in self._previous:
-            w.fixed(ratchet_key)
-        w.u32(len(self._skipped))
-        for (ratchet_key, number), (key, stored_at) in self._skipped.items():
-            w.fixed(ratchet_key).u32(number).fixed(key).u64(stored_at)
-        return frame(StateKind.RATCHET, STATE_VERSION, w.getvalue())
+        dhr, cks, ckr = self._dhr, self._cks, self._ckr
+        flags = (
+            (dhr is not None)
+            | (cks is not None) << 1
+            | (ckr is not None) << 2
+            | self._pending_step << 3
+        )
+        previous, skipped = self._previous, self._skipped
+        return b"".join((
+            bytes((StateKind.RATCHET, STATE_VERSION)),
+            _STATE_HEAD.pack(
+                flags, self._dhs_private, self._dhs_public, dhr or _ABSENT, self._rk,
+                cks or _ABSENT, ckr or _ABSENT, self._ns, self._nr, self._pn,
+            ),
+            self._ad_prefix,
+            _U32.pack(len(previous)),
+            *previous,
+            _U32.pack(len(skipped)),
+            *[
+                _SKIPPED_ITEM.pack(ratchet_key, number, key, stored_at)
+                for (ratchet_key, number), (key, stored_at) in skipped.items()
+            ],
+        ))
 
     @classmethod
     def from_bytes(cls, data: bytes, config: RatchetConfig = DEFAULT_CONFIG) -> RatchetState:
@@ -492,32 +510,43 @@ class RatchetState:
             UnsupportedVersion: the state is from a newer release.
         """
         r = Reader(unframe(data, StateKind.RATCHET, STATE_VERSION))
-        dhs = (r.fixed(KEY_SIZE), r.fixed(KEY_SIZE))
-        dhr = r.optional_fixed(KEY_SIZE)
-        root_key = r.fixed(KEY_SIZE)
-        cks = r.optional_fixed(KEY_SIZE)
-        ckr = r.optional_fixed(KEY_SIZE)
-        ns, nr, pn = r.u64(), r.u64(), r.u64()
-        pending = r.flag()
+        flags, dhs_private, dhs_public, dhr, root_key, cks, ckr, ns, nr, pn = (
+            _STATE_HEAD.unpack(r.fixed(_STATE_HEAD.size))
+        )
         associated_data = r.var(MAX_ASSOCIATED_DATA)
-        previous = [r.fixed(KEY_SIZE) for _ in range(r.count(KEY_SIZE))]
-        skipped: dict[tuple[bytes, int], tuple[bytes, int]] = {}
-        for _ in range(r.count(_SKIPPED_ITEM_SIZE)):
-            position = (r.fixed(KEY_SIZE), r.u32())
-            if position in skipped:
-                raise StateError("the saved ratchet state lists a skipped key twice")
-            skipped[position] = (r.fixed(KEY_SIZE), r.u64())
+        previous_block = r.fixed(KEY_SIZE * r.count(KEY_SIZE))
+        skipped_block = r.fixed(_SKIPPED_ITEM.size * r.count(_SKIPPED_ITEM.size))
         r.end()
+        has_dhr, has_cks, has_ckr, pending = (flags & 1, flags & 2, flags & 4, flags & 8 != 0)
+        if (
+            flags > 0b1111
+            or (not has_dhr and dhr != _ABSENT)
+            or (not has_cks and cks != _ABSENT)
+            or (not has_ckr and ckr != _ABSENT)
+        ):
+            raise StateError("the saved ratchet state has unknown flags or data in absent keys")
         if ns > _U32_MAX or pn > _U32_MAX or nr > _U32_MAX + 1:
             raise StateError("a message counter of the saved ratchet state is out of range")
-        if (pending or ckr is not None) and dhr is None:
+        if (pending or has_ckr) and not has_dhr:
             raise StateError("the saved ratchet state has a receiving chain but no peer key")
-        if cks is None and not pending and dhr is not None:
+        if has_dhr and not has_cks and not pending:
             raise StateError("the saved ratchet state can neither send nor start a chain")
-        state = cls(config, associated_data, dhs, dhr, root_key)
-        state._cks, state._ckr = cks, ckr
+        skipped: dict[tuple[bytes, int], tuple[bytes, int]] = {}
+        for ratchet_key, number, key, stored_at in _SKIPPED_ITEM.iter_unpack(skipped_block):
+            if (ratchet_key, number) in skipped:
+                raise StateError("the saved ratchet state lists a skipped key twice")
+            skipped[(ratchet_key, number)] = (key, stored_at)
+        state = cls(
+            config, associated_data, (dhs_private, dhs_public), dhr if has_dhr else None,
+            root_key,
+        )
+        state._cks = cks if has_cks else None
+        state._ckr = ckr if has_ckr else None
         state._ns, state._nr, state._pn = ns, nr, pn
         state._pending_step = pending
+        previous = [
+            previous_block[i : i + KEY_SIZE] for i in range(0, len(previous_block), KEY_SIZE)
+        ]
         state._previous = previous[-config.remembered_chains :]
         state._skipped = skipped
         state._evict()
