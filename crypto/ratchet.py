@@ -1,6 +1,6 @@
 """The Double Ratchet (Signal specification, sections 3 and 5.2) with Sourdine's parameters.
 
-Normative parameters (docs/ARCHITECTURE.md, "Cryptography", protocol version 1):
+Normative parameters (the design's "Cryptography (normative)" section, protocol version 1):
 
 - KDF_RK(rk, dh_out) = HKDF-SHA256(ikm=dh_out, salt=rk, info=b"Sourdine ratchet v1", 64)
   -> new root key (first 32 bytes) ‖ chain key (last 32).
@@ -256,9 +256,12 @@ class RatchetState:
         """Encrypt ``plaintext``; returns the wire message ``header ‖ nonce ‖ ct ‖ tag``.
 
         Raises:
+            DecodeError: ``plaintext`` is not bytes.
             SendingChainUnavailable: the responder has not received a message yet, or the
                 sending chain has used all 2**32 - 1 message numbers.
         """
+        if type(plaintext) is not bytes:
+            raise DecodeError("a plaintext must be bytes")
         if self._pending_step:
             self._sending_half_step(random)
         chain_key = self._cks

@@ -1,6 +1,6 @@
 """X3DH key agreement (Signal X3DH specification, sections 2-3) with Sourdine's parameters.
 
-Normative parameters (docs/ARCHITECTURE.md, "Cryptography", protocol version 1):
+Normative parameters (the design's "Cryptography (normative)" section, protocol version 1):
 
 - An identity is an Ed25519 key pair (IK); Diffie-Hellman uses its X25519 form.
 - The signed prekey SPK_B is X25519, signed by IK_B (Ed25519) over its raw 32 bytes.

@@ -247,6 +247,9 @@ def test_non_bytes_message_is_a_decode_error() -> None:
     with unchanged(pair.bob), pytest.raises(DecodeError):
         pair.bob.decrypt("text", NOW)  # type: ignore[arg-type]
     assert pair.bob.decrypt(bytearray(pair.a2b(b"ok")), NOW) == b"ok"
+    pair.bob.encrypt(b"", pair.bob_random)  # Bob's sending half-step is now done
+    with unchanged(pair.alice, pair.bob), pytest.raises(DecodeError):
+        pair.bob.encrypt("text", pair.bob_random)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ class TwoPartiesOverAHostileNetwork(RuleBasedStateMachine):
         message = self.states[party].encrypt(plaintext, self.randoms[party])
         self.in_flight[self._peer(party)].append((message, plaintext))
 
-    @rule(party=PARTIES, count=st.integers(2, 20))  # 40 steps x 20 < MAX_SKIP
+    @rule(party=PARTIES, count=st.integers(2, 20))  # 50 steps x 20 stays within MAX_SKIP
     def send_burst(self, party: str, count: int) -> None:
         for _ in range(count):
             self.send(party, 0)
@@ -120,7 +120,7 @@ class TwoPartiesOverAHostileNetwork(RuleBasedStateMachine):
 
     @rule(seconds=st.integers(0, 12 * 3600))
     def time_passes(self, seconds: int) -> None:
-        self.clock += seconds  # 40 steps x 12 h stays below the 30-day expiry
+        self.clock += seconds  # 50 steps x 12 h stays below the 30-day expiry
 
     @invariant()
     def skipped_keys_within_the_cap(self) -> None:
@@ -130,7 +130,7 @@ class TwoPartiesOverAHostileNetwork(RuleBasedStateMachine):
 
 
 TwoPartiesOverAHostileNetwork.TestCase.settings = settings(
-    max_examples=120, stateful_step_count=40, deadline=None,
+    max_examples=300, stateful_step_count=50, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_two_parties_over_a_hostile_network = TwoPartiesOverAHostileNetwork.TestCase
@@ -160,7 +160,7 @@ class SmallLimits(TwoPartiesOverAHostileNetwork):
 
 
 SmallLimits.TestCase.settings = settings(
-    max_examples=80, stateful_step_count=40, deadline=None,
+    max_examples=200, stateful_step_count=50, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_small_limits_over_a_hostile_network = SmallLimits.TestCase
@@ -168,7 +168,7 @@ test_small_limits_over_a_hostile_network = SmallLimits.TestCase
 
 # --- fuzzing ----------------------------------------------------------------------------------
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _sample_states() -> list[bytes]:

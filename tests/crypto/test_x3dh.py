@@ -72,7 +72,7 @@ ED25519_SMALL_ORDER = [
     ]
 ]
 FUZZ = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
