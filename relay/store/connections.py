@@ -53,8 +53,8 @@ def connect_writer(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
             "trusted_schema = OFF",
             f"journal_size_limit = {WAL_SIZE_LIMIT}",
             f"busy_timeout = {busy_timeout_ms}",
-            "cache_size = -65536",
-            "temp_store = MEMORY",
+            "cache_size = -65536",  # 64 MiB of page cache
+            "temp_store = MEMORY",  # savepoint journals stay in memory, never in a temp file
         ):
             connection.execute(f"PRAGMA {pragma}")
     except sqlite3.Error as error:

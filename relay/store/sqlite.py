@@ -68,6 +68,10 @@ class SQLiteRelayStore:
         self._connection: sqlite3.Connection | None = None  # the writer's, while open
         self._writer: BatchWriter | None = None  # set between open() and close()
         self._readers: ReaderPool | None = None  # set between open() and close()
+        # One object, so that queued deposits are recognised as one kind and run together.
+        self._deposit_many: Callable[
+            [sqlite3.Connection, list[tx.Deposit]], list[list[DepositOutcome]]
+        ] = lambda connection, deposits: tx.deposit_many(connection, limits, deposits)
 
     @property
     def commit_count(self) -> int:
@@ -164,10 +168,10 @@ class SQLiteRelayStore:
         """
         _require_bytes(envelope, 0, INT64_MAX, "an envelope")
         _require_int(expires_at, 0, INT64_MAX, "an expiry time")
-        targets = list(mailboxes)
-        return await self._write(
-            lambda c: tx.deposit(c, self.limits, targets, envelope, expires_at)
-        )
+        if self._writer is None:
+            raise StoreError("the relay store is not open")
+        deposit: tx.Deposit = (list(mailboxes), envelope, expires_at)
+        return await self._writer.submit_grouped(self._deposit_many, deposit)
 
     async def fetch(
         self, mailbox: MailboxId, after_id: int, limit: int, now: int

@@ -96,41 +96,66 @@ def delete_account(connection: sqlite3.Connection, identity: MailboxId) -> Accou
 
 
 # -- mailboxes ----------------------------------------------------------------------------------
-def deposit(
-    connection: sqlite3.Connection,
-    limits: StoreLimits,
-    mailboxes: Sequence[MailboxId],
-    envelope: bytes,
-    expires_at: int,
-) -> list[DepositOutcome]:
-    """Each mailbox is independent: a full or unknown one is refused, the others get it."""
-    size = len(envelope)
-    outcomes: list[DepositOutcome] = []
-    for mailbox in mailboxes:
-        # Allocates an id and counts the envelope only when the quota leaves room.
-        allocated = connection.execute(
-            "UPDATE accounts SET next_envelope_id = next_envelope_id + 1,"
-            " envelope_count = envelope_count + 1, envelope_bytes = envelope_bytes + ?3"
-            " WHERE identity = ?1 AND envelope_count < ?2 AND envelope_bytes + ?3 <= ?4"
-            " RETURNING next_envelope_id - 1",
-            (mailbox, limits.mailbox_max_envelopes, size, limits.mailbox_max_bytes),
-        ).fetchall()
-        if not allocated:
-            error: StoreError = (
-                QuotaExceeded("the recipient's mailbox is full")
-                if _exists(connection, mailbox)
-                else UnknownMailbox("the recipient has no mailbox on this relay")
-            )
-            outcomes.append(DepositOutcome(mailbox=mailbox, envelope_id=None, error=error))
-            continue
-        envelope_id = int(allocated[0][0])
-        connection.execute(
-            "INSERT INTO envelopes (identity, envelope_id, expires_at, size, envelope)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (mailbox, envelope_id, expires_at, size, envelope),
-        )
-        outcomes.append(DepositOutcome(mailbox=mailbox, envelope_id=envelope_id, error=None))
-    return outcomes
+Deposit = tuple[Sequence[MailboxId], bytes, int]
+"""One deposit: its mailboxes, the envelope and its expiry."""
+
+
+def deposit_many(
+    connection: sqlite3.Connection, limits: StoreLimits, deposits: Sequence[Deposit]
+) -> list[list[DepositOutcome]]:
+    """Store several deposits in order; one list of outcomes (one per mailbox) per deposit.
+
+    Each mailbox is independent: a full or unknown one is refused, the others get the
+    envelope. The counters of each mailbox are read once, kept here while ids are handed
+    out and quotas checked, and written back once; the envelopes go in with one statement.
+    """
+    accounts: dict[MailboxId, list[int] | None] = {}  # [next id, count, bytes] or unknown
+    rows: list[tuple[MailboxId, int, int, int, bytes]] = []
+    results: list[list[DepositOutcome]] = []
+    for mailboxes, envelope, expires_at in deposits:
+        size = len(envelope)
+        outcomes: list[DepositOutcome] = []
+        for mailbox in mailboxes:
+            if mailbox not in accounts:
+                accounts[mailbox] = _counters(connection, mailbox)
+            counters = accounts[mailbox]
+            error: StoreError | None = None
+            if counters is None:
+                error = UnknownMailbox("the recipient has no mailbox on this relay")
+            elif (
+                counters[1] >= limits.mailbox_max_envelopes
+                or counters[2] + size > limits.mailbox_max_bytes
+            ):
+                error = QuotaExceeded("the recipient's mailbox is full")
+            if counters is None or error is not None:
+                outcomes.append(DepositOutcome(mailbox=mailbox, envelope_id=None, error=error))
+                continue
+            envelope_id = counters[0]
+            counters[0] += 1
+            counters[1] += 1
+            counters[2] += size
+            rows.append((mailbox, envelope_id, expires_at, size, envelope))
+            outcomes.append(DepositOutcome(mailbox=mailbox, envelope_id=envelope_id, error=None))
+        results.append(outcomes)
+    connection.executemany(
+        "INSERT INTO envelopes (identity, envelope_id, expires_at, size, envelope)"
+        " VALUES (?, ?, ?, ?, ?)",
+        rows,
+    )
+    connection.executemany(
+        "UPDATE accounts SET next_envelope_id = ?, envelope_count = ?, envelope_bytes = ?"
+        " WHERE identity = ?",
+        [(*counters, mailbox) for mailbox, counters in accounts.items() if counters is not None],
+    )
+    return results
+
+
+def _counters(connection: sqlite3.Connection, mailbox: MailboxId) -> list[int] | None:
+    row = connection.execute(
+        "SELECT next_envelope_id, envelope_count, envelope_bytes FROM accounts WHERE identity = ?",
+        (mailbox,),
+    ).fetchone()
+    return None if row is None else list(row)
 
 
 def fetch(

@@ -73,6 +73,31 @@ async def test_concurrent_deposits_get_dense_increasing_ids_and_share_commits(
 
 
 @run_async
+async def test_deposits_committed_together_respect_the_quota_exactly(tmp_path: Path) -> None:
+    store = SQLiteRelayStore(tmp_path / "relay.db", StoreLimits(mailbox_max_envelopes=5))
+    await store.open()
+    await store.register(ALICE)
+    await store.register(BOB)
+
+    outcomes = await asyncio.gather(
+        *(store.deposit([ALICE, BOB] if n % 2 else [ALICE], b"m%d" % n, LATER) for n in range(12))
+    )
+
+    to_alice = [o[0] for o in outcomes]
+    assert [o.envelope_id for o in to_alice] == [1, 2, 3, 4, 5] + [None] * 7
+    assert all(isinstance(o.error, QuotaExceeded) for o in to_alice[5:])
+    to_bob = [o[1] for o in outcomes if len(o) == 2]
+    assert [o.envelope_id for o in to_bob] == [1, 2, 3, 4, 5, None]
+    assert [e.envelope for e in await store.fetch(ALICE, 0, 10, NOW)] == [
+        b"m%d" % n for n in range(5)
+    ]
+    assert [e.envelope for e in await store.fetch(BOB, 0, 10, NOW)] == [
+        b"m%d" % n for n in (1, 3, 5, 7, 9)
+    ]
+    await store.close()
+
+
+@run_async
 async def test_a_failing_operation_does_not_spoil_the_rest_of_its_batch(tmp_path: Path) -> None:
     limits = StoreLimits(mailbox_max_envelopes=2, max_one_time_prekeys=3)
     store = SQLiteRelayStore(tmp_path / "relay.db", limits)
