@@ -53,7 +53,7 @@ from crypto.primitives import (
     x25519,
     x25519_keypair,
 )
-from crypto.state import Reader, StateKind, unframe
+from crypto.state import Reader, StateKind, frame, unframe
 
 RATCHET_INFO: Final = b"Sourdine ratchet v1"
 """HKDF info string of KDF_RK."""
@@ -485,8 +485,7 @@ class RatchetState:
             | self._pending_step << 3
         )
         previous, skipped = self._previous, self._skipped
-        return b"".join((
-            bytes((StateKind.RATCHET, STATE_VERSION)),
+        body = b"".join((
             _STATE_HEAD.pack(
                 flags, self._dhs_private, self._dhs_public, dhr or _ABSENT, self._rk,
                 cks or _ABSENT, ckr or _ABSENT, self._ns, self._nr, self._pn,
@@ -500,6 +499,7 @@ class RatchetState:
                 for (ratchet_key, number), (key, stored_at) in skipped.items()
             ],
         ))
+        return frame(StateKind.RATCHET, STATE_VERSION, body)
 
     @classmethod
     def from_bytes(cls, data: bytes, config: RatchetConfig = DEFAULT_CONFIG) -> RatchetState:
