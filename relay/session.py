@@ -66,6 +66,20 @@ class Outbox:
             self._has_room.clear()
             await self._has_room.wait()
 
+    def take_ready(self, max_bytes: int) -> list[bytes]:
+        """Queued frames, oldest first, up to about ``max_bytes`` (at least one if any)."""
+        frames: list[bytes] = []
+        total = 0
+        queue = self._frames
+        while queue and (not frames or total + len(queue[0]) <= max_bytes):
+            frame = queue.popleft()
+            total += len(frame)
+            frames.append(frame)
+        if frames:
+            self._bytes -= total
+            self._has_room.set()
+        return frames
+
     async def take(self) -> bytes | None:
         """The oldest frame, waiting for one; None once closed."""
         while not self._frames:
@@ -183,7 +197,8 @@ class Session:
 
     __slots__ = (
         "address", "bucket", "connection_id", "disconnect", "feed", "identity", "inflight",
-        "nonce", "nonce_issued", "outbox", "send_started", "version",
+        "inflight_done", "max_inflight", "nonce", "nonce_issued", "outbox", "send_started",
+        "version",
     )
 
     def __init__(self, connection_id: int, address: str, outbox: Outbox, bucket: TokenBucket,
@@ -192,7 +207,9 @@ class Session:
         self.address = address  # remote address, only for the connection counter
         self.outbox = outbox  # frames for this client
         self.bucket = bucket  # deposit and bundle-fetch tokens
-        self.inflight = asyncio.Semaphore(max_inflight)  # deposits awaiting their commit
+        self.max_inflight = max_inflight  # the reader pauses while this many deposits are open
+        self.inflight = 0  # deposits of this connection awaiting their commit
+        self.inflight_done = asyncio.Event()  # set when a deposit finishes
         self.version: int | None = None  # set by hello; nothing else is accepted before
         self.nonce: bytes | None = None  # the current auth challenge; consumed by one auth
         self.nonce_issued = 0.0  # monotonic time the nonce was issued
