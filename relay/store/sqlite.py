@@ -32,7 +32,7 @@ from relay.store.base import (
     StoreError,
     StoreLimits,
 )
-from relay.store.batch import BatchWriter, truncate_wal
+from relay.store.batch import BatchWriter
 from relay.store.connections import ReaderPool, connect_writer, create_private_file
 from relay.store.schema import migrate
 
@@ -93,7 +93,12 @@ class SQLiteRelayStore:
         self._readers = ReaderPool(self.path, self._reader_count, self._busy_timeout_ms)
 
     def _open_writer_connection(self) -> sqlite3.Connection:
-        create_private_file(self.path)
+        try:
+            create_private_file(self.path)
+        except OSError as error:
+            raise StoreError(
+                f"cannot create the relay database {self.path}: {error.strerror}"
+            ) from error
         connection = connect_writer(self.path, self._busy_timeout_ms)
         try:
             migrate(connection)
@@ -103,7 +108,7 @@ class SQLiteRelayStore:
         return connection
 
     async def close(self) -> None:
-        """Commit what is queued, checkpoint the WAL into the database and close the file."""
+        """Commit what is queued and close the file."""
         writer, readers, connection = self._writer, self._readers, self._connection
         self._writer = self._readers = self._connection = None
         if writer is None or readers is None or connection is None:
@@ -327,10 +332,11 @@ def _nothing(connection: sqlite3.Connection) -> None:
 
 
 def _shut_down(writer: BatchWriter, readers: ReaderPool, connection: sqlite3.Connection) -> None:
+    """Stop reads, commit queued writes, close. The last connection to close (this one, unless
+    another process has the file open) checkpoints the WAL and removes it."""
     readers.close()
     writer.close()
     try:
-        truncate_wal(connection, attempts=1)
         connection.execute("PRAGMA optimize")
     finally:
         connection.close()

@@ -106,6 +106,23 @@ async def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
 
 
 @run_async
+async def test_a_database_that_cannot_be_created_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot create the relay database"):
+        await SQLiteRelayStore(tmp_path / "missing-directory" / "relay.db").open()
+
+
+@run_async
+async def test_closing_folds_the_wal_into_the_database(tmp_path: Path) -> None:
+    async with opened(tmp_path, None, ALICE) as store:
+        await store.deposit([ALICE], b"kept", LATER)
+        assert (tmp_path / "relay.db-wal").exists()
+    assert not (tmp_path / "relay.db-wal").exists()
+    raw = sqlite3.connect(tmp_path / "relay.db")
+    assert raw.execute("SELECT envelope FROM envelopes").fetchall() == [(b"kept",)]
+    raw.close()
+
+
+@run_async
 async def test_a_closed_store_refuses_work(tmp_path: Path) -> None:
     store = SQLiteRelayStore(tmp_path / "relay.db")
     with pytest.raises(StoreError, match="not open"):
