@@ -299,11 +299,12 @@ class SQLiteRelayStore:
 
         Raises:
             UnknownMailbox: the identity is not registered.
-            StoreError: the name is not a string or is blank.
+            StoreError: the name is blank or not valid Unicode text.
         """
-        if type(display_name) is not str or not display_name.strip():
-            raise StoreError("a display name must be a non-empty text")
+        _require_text(display_name, "a display name")
         name = display_name.strip()
+        if not name:
+            raise StoreError("a display name must not be blank")
         folded = fold(name)
         await self._write(lambda c: tx.directory_publish(c, identity, name, folded))
 
@@ -312,8 +313,13 @@ class SQLiteRelayStore:
 
     async def directory_search(self, query: str, limit: int) -> list[DirectoryEntry]:
         """Entries whose name contains ``query`` (ignoring case and Unicode compatibility
-        forms), names starting with it first; a blank query finds nothing."""
-        if type(query) is not str or limit <= 0:
+        forms), names starting with it first; a blank query finds nothing.
+
+        Raises:
+            StoreError: the query is not valid Unicode text.
+        """
+        _require_text(query, "a search query")
+        if limit <= 0:
             return []
         folded = fold(query.strip())
         if not folded:
@@ -348,6 +354,15 @@ def _require_bytes(value: object, least: int, most: int, what: str) -> None:
     if not least <= len(value) <= most:
         size = f"{least} bytes" if least == most else f"{least} to {most} bytes"
         raise StoreError(f"{what} must be {size} long, not {len(value)}")
+
+
+def _require_text(value: object, what: str) -> None:
+    if type(value) is not str:
+        raise StoreError(f"{what} must be text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StoreError(f"{what} must be valid Unicode text") from None
 
 
 def _require_int(value: object, least: int, most: int, what: str) -> None:

@@ -606,6 +606,10 @@ async def test_directory_refuses_strangers_and_blank_names(tmp_path: Path) -> No
     async with opened(tmp_path, None, ALICE) as store:
         with pytest.raises(UnknownMailbox):
             await store.directory_publish(STRANGER, "Mallory")
-        with pytest.raises(StoreError, match="non-empty"):
+        with pytest.raises(StoreError, match="blank"):
             await store.directory_publish(ALICE, " \t ")
+        with pytest.raises(StoreError, match="valid Unicode"):
+            await store.directory_publish(ALICE, "Mallory \ud800")
+        with pytest.raises(StoreError, match="valid Unicode"):
+            await store.directory_search("\udfff", 5)
         assert await store.directory_search("mallory", 5) == []
