@@ -102,7 +102,7 @@ class PrekeysPublish(Request):
     @classmethod
     def _parse(cls, f: Fields) -> PrekeysPublish:
         spk = f.opt_nested("signed_prekey", "the signed prekey")
-        items = f.array("one_time_prekeys", MAX_ONE_TIME_PREKEYS_PER_FRAME)
+        items = f.array("one_time_prekeys", MAX_ONE_TIME_PREKEYS_PER_FRAME, optional=True)
         one_time = tuple(OneTimePrekey.from_wire(f.wrap(i, "a one-time prekey")) for i in items)
         if len({k.prekey_id for k in one_time}) != len(one_time):
             raise Malformed("two one-time prekeys share an id", request_id=f.request_id)

@@ -287,6 +287,14 @@ def test_invalid_fields_raise_a_typed_error_naming_the_request(
     assert raised.value.message
 
 
+def test_optional_fields_may_be_absent_or_nil() -> None:
+    bare = p.decode_request(packed({"op": "prekeys_publish", "id": 3}))
+    assert bare == p.PrekeysPublish(request_id=3)
+    nil = p.decode_request(packed({"op": "deposit", "id": 4, "to": [KEY_A], "envelope": b"e",
+                                   "ttl": None}))
+    assert nil == p.Deposit(request_id=4, recipients=(KEY_A,), envelope=b"e")
+
+
 def test_a_frame_without_op_still_names_its_request() -> None:
     with pytest.raises(errors.Malformed) as raised:
         p.decode_request(packed({"id": 9}))
