@@ -90,6 +90,7 @@ class RelayServer:
         self._connections: dict[Session, ServerConnection] = {}  # every open session
         self._deposits: set[asyncio.Task[None]] = set()  # deposits awaiting their commit
         self._background: list[asyncio.Task[None]] = []  # purge and send watchdog
+        self._closing: set[asyncio.Task[None]] = set()  # connections being closed by the relay
         self._server: Server | None = None  # set between start() and stop()
         self._next_connection = 0  # a process-local counter naming sessions
 
@@ -265,7 +266,9 @@ class RelayServer:
         session.outbox.close()
         connection = self._connections.get(session)
         if connection is not None:
-            asyncio.get_running_loop().create_task(connection.close(code, reason))
+            task = asyncio.get_running_loop().create_task(connection.close(code, reason))
+            self._closing.add(task)  # keep a reference until it is done
+            task.add_done_callback(self._closing.discard)
 
     # -- background -------------------------------------------------------------------------
     async def _purge_loop(self) -> None:
