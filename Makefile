@@ -6,7 +6,9 @@ STAMP  := $(VENV)/.installed-stamp
 
 # Debian packages the build and the tests need, as "command:package" pairs; only missing ones
 # are installed, so a prepared machine runs no apt-get at all.
-SYSTEM_DEPS := git:git
+SYSTEM_DEPS := git:git \
+	gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus dbus-send:dbus-bin \
+	dbus-launch:dbus-x11 secret-tool:libsecret-tools
 
 .PHONY: run test lint typecheck pytest bench system-deps setup clean
 
@@ -42,8 +44,10 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy --strict crypto relay
 
+# The tests run on a private D-Bus session with a real, unlocked gnome-keyring Secret Service
+# (throwaway home, daemon stopped on exit); pytest's exit status is kept.
 pytest: setup
-	$(PY) -m pytest -q
+	bash tests/with-secret-service.sh $(PY) -m pytest -q
 
 bench: setup
 	$(PY) -m bench.crypto

@@ -1,0 +1,1 @@
+"""Thin I/O adapters of the client: keyring, vault, database, relay transport."""
