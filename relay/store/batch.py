@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -206,18 +207,24 @@ def _grouped(batch: list[_Pending]) -> list[list[_Pending]]:
     return groups
 
 
-def truncate_wal(connection: sqlite3.Connection, attempts: int = 20) -> bool:
+def truncate_wal(connection: sqlite3.Connection, patience: float = 2.0) -> bool:
     """Copy the WAL into the database and truncate it to zero bytes; True when it was.
 
     Deleted rows otherwise linger in old WAL frames until those are overwritten. A reader in
-    the middle of a query can hold the checkpoint back, so it is retried (the connection's
-    busy timeout waits between attempts).
+    the middle of a query, or another process's checkpoint, can hold it back for a moment, so
+    it is retried for up to ``patience`` seconds.
     """
-    for _ in range(attempts):
-        busy, _log, _done = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        if busy == 0:
-            return True
-    return False
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            busy, _log, _done = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy == 0:
+                return True
+        except sqlite3.Error:
+            pass  # another connection's checkpoint holds the lock right now
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.002)
 
 
 def _for_caller(error: Exception) -> Exception:
