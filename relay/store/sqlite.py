@@ -102,6 +102,9 @@ class SQLiteRelayStore:
         connection = connect_writer(self.path, self._busy_timeout_ms)
         try:
             migrate(connection)
+        except sqlite3.Error as error:
+            connection.close()
+            raise StoreError(f"cannot migrate the relay database {self.path}: {error}") from error
         except BaseException:
             connection.close()
             raise
