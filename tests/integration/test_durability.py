@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 
 from relay import protocol as p
 from tests.integration.conftest import RelayProcess, RelayStarter
@@ -123,3 +124,36 @@ def test_acknowledged_deposits_survive_kill_9_exactly_once(relay_starter: RelayS
         assert await drain(restarted, OFFLINE) == []  # one ack cycle: delivered once, gone
 
     run(after_restart, timeout=120)
+
+
+def test_sigterm_during_deposits_stops_cleanly_and_keeps_what_was_acknowledged(
+    relay_starter: RelayStarter,
+) -> None:
+    relay = relay_starter("--deposit-rate", "0")
+    database = relay.database
+
+    async def flood_then_stop() -> set[bytes]:
+        for identity in (OFFLINE, ONLINE):
+            async with await RelayClient.open(relay.url) as client:
+                await client.login(identity)
+        confirmed: set[bytes] = set()
+        sent: set[bytes] = set()
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(flood(relay, n, confirmed, sent, stop)) for n in range(3)]
+        while len(confirmed) < 300:
+            await asyncio.sleep(0.02)
+        relay.process.send_signal(signal.SIGTERM)
+        code = await asyncio.get_running_loop().run_in_executor(None, relay.process.wait, 30)
+        assert code == 0, relay.log_text()
+        stop.set()
+        await asyncio.wait(tasks, timeout=30)
+        return confirmed
+
+    confirmed = run(flood_then_stop, timeout=120)
+    events = [e["event"] for e in relay.events()]
+    assert events[-2:] == ["stopping", "stopped"]
+    restarted = relay_starter("--deposit-rate", "0", database=database)
+    delivered = run(lambda: drain(restarted, OFFLINE), timeout=120)
+    contents = [d.envelope for d in delivered]
+    assert len(contents) == len(set(contents))
+    assert confirmed <= set(contents)

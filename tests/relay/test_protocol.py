@@ -269,6 +269,8 @@ def test_broken_frames_raise_a_typed_error_without_a_request_id(
          errors.Malformed),
         ({"op": "prekeys_publish", "signed_prekey": {"id": 1, "key": KEY_A}}, errors.Malformed),
         ({"op": "prekeys_publish", "signed_prekey": [1]}, errors.Malformed),
+        ({"op": "prekeys_publish", "signed_prekey": {"id": 1, "key": KEY_A, "signature": SIG,
+                                                     "extra": 0}}, errors.Malformed),
         ({"op": "blob_put", "blob_id": KEY_A, "offset": 0, "data": b""}, errors.Malformed),
         ({"op": "blob_get", "blob_id": KEY_A[:16], "offset": 0, "length": 1}, errors.Malformed),
         ({"op": "directory_publish", "display_name": "  "}, errors.Malformed),
