@@ -31,8 +31,9 @@ async def flood(relay: RelayProcess, sender: int, confirmed: set[bytes], sent: s
     def record(envelope: bytes, future: asyncio.Future[object]) -> None:
         if not future.cancelled() and future.exception() is None:
             reply = future.result()
-            if isinstance(reply, p.Deposited):
-                assert all(r.envelope_id is not None for r in reply.results)
+            if isinstance(reply, p.Deposited) and all(
+                r.envelope_id is not None for r in reply.results
+            ):
                 confirmed.add(envelope)
 
     with contextlib.suppress(Exception):
@@ -51,6 +52,14 @@ async def flood(relay: RelayProcess, sender: int, confirmed: set[bytes], sent: s
         await asyncio.wait(pending, timeout=5)
     with contextlib.suppress(Exception):
         await client.close()
+
+
+async def wait_for_confirmed(confirmed: set[bytes], count: int) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while len(confirmed) < count:
+        assert loop.time() < deadline, f"only {len(confirmed)} deposits confirmed"
+        await asyncio.sleep(0.02)
 
 
 async def online_reader(relay: RelayProcess, acked: set[bytes], ack_sent: set[bytes],
@@ -93,8 +102,7 @@ def test_acknowledged_deposits_survive_kill_9_exactly_once(relay_starter: RelayS
         stop = asyncio.Event()
         tasks = [asyncio.create_task(flood(relay, n, confirmed, sent, stop)) for n in range(6)]
         tasks.append(asyncio.create_task(online_reader(relay, acked, ack_sent, stop)))
-        while len(confirmed) < 1500:
-            await asyncio.sleep(0.02)
+        await wait_for_confirmed(confirmed, 1500)
         relay.kill()  # SIGKILL while deposits are in flight
         stop.set()
         await asyncio.wait(tasks, timeout=30)
@@ -140,8 +148,7 @@ def test_sigterm_during_deposits_stops_cleanly_and_keeps_what_was_acknowledged(
         sent: set[bytes] = set()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(flood(relay, n, confirmed, sent, stop)) for n in range(3)]
-        while len(confirmed) < 300:
-            await asyncio.sleep(0.02)
+        await wait_for_confirmed(confirmed, 300)
         relay.process.send_signal(signal.SIGTERM)
         code = await asyncio.get_running_loop().run_in_executor(None, relay.process.wait, 30)
         assert code == 0, relay.log_text()

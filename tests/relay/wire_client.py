@@ -94,6 +94,7 @@ class RelayClient:
     async def send(self, request: p.Request) -> asyncio.Future[Any]:
         """Send ``request`` and return a future of its reply frame (Reply or ErrorReply)."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieved)  # a lost connection is not an unhandled error
         self._pending[request.request_id] = (type(request).REPLY, future)
         await self.connection.send(p.encode(request))
         return future
@@ -139,3 +140,8 @@ class RelayClient:
         while not self.pushes.empty():
             found.append(self.pushes.get_nowait())
         return found
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
