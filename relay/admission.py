@@ -60,11 +60,11 @@ class AdmissionPolicy:
             InvitationRequired: invitation mode, unregistered, and no code given.
             InvitationInvalid: the code is malformed, unknown or used up.
         """
-        if self.mode is Admission.ALLOWLIST:
-            if identity not in self.allowed:
-                raise Forbidden("this relay admits only identity keys its operator listed")
-            return await store.register(identity)
-        if self.mode is Admission.INVITE and not await store.is_registered(identity):
+        if self.mode is Admission.ALLOWLIST and identity not in self.allowed:
+            raise Forbidden("this relay admits only identity keys its operator listed")
+        if await store.is_registered(identity):  # a read: most auths commit nothing
+            return False
+        if self.mode is Admission.INVITE:
             if invitation is None:
                 raise InvitationRequired(
                     "this relay admits new members by invitation: give an invitation code"
