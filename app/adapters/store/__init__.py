@@ -4,6 +4,7 @@ from app.adapters.store.database import ClientStore
 from app.adapters.store.errors import (
     DatabaseTooNew,
     NoDatabase,
+    ProfileInUse,
     SearchQueryError,
     StoreClosed,
     StoreError,
@@ -31,7 +32,7 @@ from app.adapters.store.schema import LATEST_VERSION
 __all__ = [
     "LATEST_VERSION", "AccountRecord", "Applied", "Changes", "ClientStore", "ContactRecord",
     "ConversationRow", "DatabaseTooNew", "MessageRecord", "MessageState", "NewMessage",
-    "NewOutboxItem", "NoDatabase", "OutboxRecord", "PayloadKind", "RejectedEnvelope",
-    "SearchQueryError", "SessionRecord", "StateChange", "StoreClosed", "StoreError",
-    "StoreFailure", "WrongDatabaseKey",
+    "NewOutboxItem", "NoDatabase", "OutboxRecord", "PayloadKind", "ProfileInUse",
+    "RejectedEnvelope", "SearchQueryError", "SessionRecord", "StateChange", "StoreClosed",
+    "StoreError", "StoreFailure", "WrongDatabaseKey",
 ]

@@ -29,6 +29,7 @@ from app.adapters.store.errors import (
     StoreFailure,
     WrongDatabaseKey,
 )
+from app.adapters.store.lock import DatabaseLock
 from app.adapters.store.records import (
     AccountRecord,
     Applied,
@@ -46,14 +47,19 @@ KEY_SIZE: Final = 32
 T = TypeVar("T")
 
 
-def _connect(path: Path, key: bytes, create: bool) -> Any:
-    """Open and key the database, check the key, migrate the schema (on the store thread)."""
+def _connect(path: Path, key: bytes, create: bool, lock: DatabaseLock) -> Any:
+    """Lock, open and key the database, check the key, migrate the schema (store thread)."""
     if not path.exists():
         if not create:
             raise NoDatabase(f"There is no Sourdine database at {path}.")
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    db = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    lock.acquire()
+    try:
+        db = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    except BaseException:
+        lock.release()
+        raise
     try:
         db.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         try:
@@ -70,6 +76,7 @@ def _connect(path: Path, key: bytes, create: bool) -> Any:
         migrate(db)
     except BaseException:
         db.close()
+        lock.release()
         raise
     return db
 
@@ -77,8 +84,11 @@ def _connect(path: Path, key: bytes, create: bool) -> Any:
 class ClientStore:
     """The encrypted database of one profile. Create with :meth:`open`; close when done."""
 
-    def __init__(self, path: Path, db: Any, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, path: Path, db: Any, executor: ThreadPoolExecutor, lock: DatabaseLock
+    ) -> None:
         self.path = path  # the database file
+        self._lock = lock  # held while open: one process per profile
         self._db: Any = db  # the sqlcipher3 connection; used on the executor's thread only
         self._executor = executor  # one worker thread: every call, in order
         self._closed = False  # set by close(); later calls raise StoreClosed
@@ -89,6 +99,7 @@ class ClientStore:
 
         Raises:
             NoDatabase: the file does not exist and ``create`` is false.
+            ProfileInUse: another process has the database open.
             WrongDatabaseKey: ``key`` does not open the file.
             DatabaseTooNew: the file comes from a newer Sourdine.
             StoreFailure: the file cannot be read or written.
@@ -98,14 +109,15 @@ class ClientStore:
             raise ValueError("the database key must be 32 bytes")
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sourdine-store")
         loop = asyncio.get_running_loop()
+        lock = DatabaseLock(path.with_name(path.name + ".lock"))
         try:
             db = await loop.run_in_executor(
-                executor, functools.partial(_guarded, _connect, path, key, create)
+                executor, functools.partial(_guarded, _connect, path, key, create, lock)
             )
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(path, db, executor)
+        return cls(path, db, executor, lock)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
@@ -124,17 +136,20 @@ class ClientStore:
         with contextlib.suppress(Exception):
             await loop.run_in_executor(self._executor, self._db.close)
         self._executor.shutdown(wait=True)
+        self._lock.release()
 
     # --- writes -----------------------------------------------------------------------------
 
-    async def apply(self, changes: Changes) -> Applied:
-        """Commit ``changes`` in one durable transaction (all or nothing).
+    async def apply(self, changes: Changes, now_ms: int | None = None) -> Applied:
+        """Commit ``changes`` in one durable transaction (all or nothing); ``now_ms`` stamps
+        the new messages' ``state_at`` (default: the system clock).
 
         Raises:
             StoreFailure: the transaction failed; nothing of it was written.
             StoreClosed: the store is closed.
         """
-        return await self._run(writes.apply_changes, changes, int(time.time() * 1000))
+        stamp = int(time.time() * 1000) if now_ms is None else now_ms
+        return await self._run(writes.apply_changes, changes, stamp)
 
     # --- reads ------------------------------------------------------------------------------
 

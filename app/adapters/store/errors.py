@@ -29,3 +29,7 @@ class StoreFailure(StoreError):
 
 class SearchQueryError(StoreError):
     """A search query that has nothing to look for (no word in it)."""
+
+
+class ProfileInUse(StoreError):
+    """Another process has this database open (one process per profile)."""

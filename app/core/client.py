@@ -1,0 +1,589 @@
+"""``SourdineClient``: the one entry point of the client core (CLI, tests, the Qt bridge).
+
+Life cycle::
+
+    client = await SourdineClient.create(paths, secret_store, display_name=..., relay_url=...)
+    # or: client = await SourdineClient.open(paths, secret_store)
+    events = client.subscribe()          # typed events (app.core.events), from now on
+    await client.start()                 # connect to the own relay in the background
+    await client.add_contact("sourdine://...")
+    await client.send_text("bob", "hi")  # stored and queued when it returns
+    ...
+    await client.close()
+
+Commands are coroutines of one asyncio loop; nothing here blocks it (the database runs on its
+own thread, the keyring in a worker thread). Queries and commands work without
+:meth:`SourdineClient.start` (offline); sending and receiving need it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl as _ssl
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from app.adapters.keystore import SecretStore
+from app.adapters.relay_pool import RelayPool
+from app.adapters.store import (
+    AccountRecord,
+    ContactRecord,
+    MessageRecord,
+    MessageState,
+    NewMessage,
+    PayloadKind,
+    RejectedEnvelope,
+)
+from app.adapters.transport import (
+    DEFAULT_BACKOFF,
+    DEFAULT_SETTINGS,
+    Backoff,
+    ConnectionSettings,
+    ConnectionState,
+    Delivery,
+    TransportError,
+)
+from app.config import ProfilePaths
+from app.core import messages
+from app.core.account import OpenedAccount, create_account, open_account
+from app.core.address import format_address, format_invitation, parse_contact_link
+from app.core.clock import Clock, SystemClock
+from app.core.contacts import ContactBook
+from app.core.conversations import Conversations, ConversationSummary, SearchHit
+from app.core.errors import ClientClosed, SendError
+from app.core.events import (
+    ClientFailed,
+    ConnectionChanged,
+    ContactAdded,
+    ContactKeyChanged,
+    ContactUpdated,
+    ConversationUpdated,
+    Event,
+    MessageQueued,
+    PrekeysPublished,
+)
+from app.core.journal import Journal
+from app.core.outbox import Outbox
+from app.core.prekeys import ONE_TIME_TARGET, SIGNED_PREKEY_ROTATION, PrekeyUpkeep
+from app.core.receive import SYNC_PREFIX, ReceivePipeline
+from app.core.sessions import SessionBook
+from crypto.envelope import EnvelopeKind, seal_envelope
+from crypto.primitives import Random, system_random
+from crypto.safety import SafetyNumber, safety_number
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_MAINTENANCE_INTERVAL: Final = 3600.0
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """Everything a client can be tuned with; the defaults are for real use."""
+
+    random: Random = system_random  # key material and message ids
+    clock: Clock = field(default_factory=SystemClock)  # wall-clock time (tests move it)
+    one_time_prekeys: int = ONE_TIME_TARGET  # kept published on the relay
+    signed_prekey_rotation: int = SIGNED_PREKEY_ROTATION  # seconds
+    maintenance_interval: float = DEFAULT_MAINTENANCE_INTERVAL  # seconds between prekey checks
+    deposit_window: int = 32  # deposits in flight at most
+    envelope_ttl: int | None = None  # seconds asked of relays (None: their maximum)
+    backoff: Backoff = DEFAULT_BACKOFF  # reconnection delays
+    settings: ConnectionSettings = DEFAULT_SETTINGS  # transport timeouts
+    ssl: _ssl.SSLContext | None = None  # for wss:// relays (None: system defaults)
+    invitation: str | None = None  # code to register on an invitation-only relay
+
+
+class EventStream:
+    """The events of one subscriber, in order, from subscription on (unbounded queue)."""
+
+    def __init__(self, on_close: Callable[[EventStream], None]) -> None:
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._on_close = on_close
+
+    def put(self, event: Event) -> None:
+        self._queue.put_nowait(event)
+
+    async def get(self, timeout: float | None = None) -> Event:
+        """The next event. Raises: TimeoutError: none within ``timeout`` seconds."""
+        return await asyncio.wait_for(self._queue.get(), timeout)
+
+    def get_nowait(self) -> Event | None:
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
+    async def wait_for(self, predicate: Callable[[Event], bool], timeout: float) -> Event:
+        """The next event for which ``predicate`` is true (others are consumed).
+
+        Raises:
+            TimeoutError: none within ``timeout`` seconds.
+        """
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self._queue.get()
+                if predicate(event):
+                    return event
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Event]:
+        while True:
+            yield await self._queue.get()
+
+    def close(self) -> None:
+        self._on_close(self)
+
+
+class SourdineClient:
+    """One profile's client: account, contacts, sessions, outbox, receive pipeline, events."""
+
+    def __init__(self, paths: ProfilePaths, opened: OpenedAccount, options: ClientOptions
+                 ) -> None:
+        self.paths = paths
+        self.options = options
+        self._identity = opened.identity
+        self._store = opened.store
+        self._account = opened.account
+        self._streams: list[EventStream] = []
+        self._failure: str | None = None  # set when the journal failed: the client stopped
+        self._closed = False
+        self._started = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._maintenance: asyncio.Task[None] | None = None
+        self._connection_state = ConnectionState.OFFLINE
+        self._journal = Journal(opened.store, self._failed, self._now_ms)
+        self._pool = RelayPool(
+            opened.account.relay_url, opened.identity.secret, on_delivery=self._on_delivery,
+            on_prekeys_low=self._on_prekeys_low, on_state=self._on_state, ssl=options.ssl,
+            backoff=options.backoff, settings=options.settings, invitation=options.invitation,
+        )
+        # Filled in by _load (they need the database's contents).
+        self._contacts: ContactBook
+        self._sessions: SessionBook
+        self._outbox: Outbox
+        self._receive: ReceivePipeline
+        self._prekeys: PrekeyUpkeep
+        self._conversations = Conversations(opened.store, ContactBook((), b""))
+
+    # --- construction -------------------------------------------------------------------------
+
+    @classmethod
+    async def create(
+        cls, paths: ProfilePaths, secrets: SecretStore, *, display_name: str, relay_url: str,
+        options: ClientOptions | None = None,
+    ) -> SourdineClient:
+        """Create the profile's account (identity and database key into ``secrets``) and
+        return its client, not started.
+
+        Raises:
+            AccountError, AddressError, KeystoreError, StoreError, ProfileError.
+        """
+        options = options or ClientOptions()
+        opened = await create_account(
+            paths, secrets, display_name, relay_url, random=options.random,
+            now=int(options.clock.now()), one_time_prekeys=options.one_time_prekeys,
+        )
+        return await cls._loaded(paths, opened, options)
+
+    @classmethod
+    async def open(
+        cls, paths: ProfilePaths, secrets: SecretStore, *, options: ClientOptions | None = None
+    ) -> SourdineClient:
+        """Open the profile's client, not started.
+
+        Raises:
+            AccountError: no account yet. KeystoreError: secrets unavailable.
+            StoreError: database unavailable (wrong key, in use by another process, ...).
+        """
+        opened = await open_account(paths, secrets)
+        return await cls._loaded(paths, opened, options or ClientOptions())
+
+    @classmethod
+    async def _loaded(
+        cls, paths: ProfilePaths, opened: OpenedAccount, options: ClientOptions
+    ) -> SourdineClient:
+        client = cls(paths, opened, options)
+        try:
+            await client._load(opened)
+        except BaseException:
+            await opened.store.close()
+            raise
+        return client
+
+    async def _load(self, opened: OpenedAccount) -> None:
+        store, o = opened.store, self.options
+        self._contacts = ContactBook(await store.contacts(), self._identity.public)
+        self._sessions = SessionBook(self._identity, opened.prekeys, await store.sessions(),
+                                     o.random)
+        self._outbox = Outbox(
+            self._identity.public, self._sessions, self._journal, self._pool, self._emit,
+            self._now, window=o.deposit_window, ttl_seconds=o.envelope_ttl,
+        )
+        self._outbox.load(await store.outbox())
+        self._receive = ReceivePipeline(
+            self._identity, self._contacts, self._sessions, self._journal, self._outbox,
+            self._pool, self._emit, o.clock.now, o.random,
+        )
+        self._prekeys = PrekeyUpkeep(
+            self._identity, self._sessions, self._journal, lambda: self._account,
+            self._set_account, o.random, o.one_time_prekeys, o.signed_prekey_rotation,
+        )
+        self._conversations = Conversations(store, self._contacts)
+        # Order matters: receipts are encrypted before the sessions are written.
+        self._journal.add_sealer(self._receive.seal)
+        self._journal.add_sealer(self._sessions.seal)
+        self._journal.start()
+
+    async def start(self) -> None:
+        """Connect to the own relay (in the background), start sending and receiving.
+
+        Raises:
+            ClientClosed: the client was closed or failed.
+        """
+        self._check()
+        if self._started:
+            return
+        self._started = True
+        self._outbox.start()
+        await self._pool.start()
+        self._maintenance = asyncio.get_running_loop().create_task(
+            self._maintain_forever(), name="prekey maintenance"
+        )
+
+    async def close(self) -> None:
+        """Disconnect, write what is pending and close the database. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await self._outbox.close()
+        if self._failure is None:  # write what is pending and ack it before disconnecting
+            with contextlib.suppress(ClientClosed):
+                await self._journal.commit()
+            await self._receive.flush_acks(2.0)
+        await self._pool.close()
+        await self._receive.close()
+        await self._journal.close()
+        await self._store.close()
+        for stream in list(self._streams):
+            stream.close()
+
+    async def __aenter__(self) -> SourdineClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- state and events ---------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return int(self.options.clock.now())
+
+    def _now_ms(self) -> int:
+        return int(self.options.clock.now() * 1000)
+
+    def _check(self) -> None:
+        if self._failure is not None:
+            raise ClientClosed(self._failure)
+        if self._closed:
+            raise ClientClosed("The client is closed.")
+
+    def _failed(self, reason: str) -> None:
+        self._failure = reason
+        self._emit(ClientFailed(reason))
+        task = asyncio.get_running_loop().create_task(self._pool.close(), name="stop transport")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _emit(self, event: Event) -> None:
+        for stream in self._streams:
+            stream.put(event)
+
+    def subscribe(self) -> EventStream:
+        """A new stream of every event from now on; close it when done."""
+        stream = EventStream(self._streams.remove)
+        self._streams.append(stream)
+        return stream
+
+    def _set_account(self, account: AccountRecord) -> None:
+        self._account = account
+        self._journal.changes.account = account
+
+    @property
+    def account(self) -> AccountRecord:
+        return self._account
+
+    @property
+    def identity_key(self) -> bytes:
+        return self._identity.public
+
+    @property
+    def address(self) -> str:
+        """Our address: ``sourdine://HOST:PORT/<identity key>``."""
+        return format_address(self._account.relay_url, self._identity.public)
+
+    @property
+    def invitation_link(self) -> str:
+        """Our address with our display name, to hand to a new contact."""
+        return format_invitation(
+            self._account.relay_url, self._identity.public, self._account.display_name
+        )
+
+    @property
+    def connection_state(self) -> str:
+        """The own relay connection: offline, connecting, connected or authenticated."""
+        return self._connection_state.value
+
+    @property
+    def outbox_size(self) -> int:
+        return len(self._outbox)
+
+    @property
+    def commits(self) -> int:
+        """Transactions committed since opening (one per batch of changes)."""
+        return self._journal.batches
+
+    # --- transport callbacks ------------------------------------------------------------------
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_state(self, state: ConnectionState) -> None:
+        self._connection_state = state
+        self._emit(ConnectionChanged(self._account.relay_url, state.value, own=True))
+        if state is ConnectionState.AUTHENTICATED:
+            self._spawn(self.maintain_prekeys(), "publish prekeys")
+            self._outbox.wake()
+
+    async def _on_delivery(self, delivery: Delivery) -> None:
+        if self._failure is None and not self._closed:
+            await self._receive.on_delivery(delivery)
+
+    async def _on_prekeys_low(self, count: int) -> None:
+        if self._failure is None and not self._closed:
+            await self._publish_prekeys(count)
+
+    async def _publish_prekeys(self, relay_count: int | None) -> None:
+        try:
+            result = await self._prekeys.publish(self._pool.own(), self._now(), relay_count)
+        except (TransportError, ClientClosed) as error:
+            _log.info("prekeys not published now: %s", error)
+            return
+        if result is not None:
+            self._emit(PrekeysPublished(*result))
+
+    async def maintain_prekeys(self) -> None:
+        """Rotate the signed prekey when due and publish whatever the relay lacks (also runs
+        after each authentication and every ``maintenance_interval`` seconds)."""
+        self._check()
+        await self._publish_prekeys(None)
+
+    async def _maintain_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.maintenance_interval)
+            if self._connection_state is ConnectionState.AUTHENTICATED:
+                await self._publish_prekeys(None)
+
+    # --- contacts -----------------------------------------------------------------------------
+
+    def contacts(self) -> list[ContactRecord]:
+        """Every contact, by name."""
+        return self._contacts.all()
+
+    def contact(self, reference: str | int) -> ContactRecord:
+        """A contact by id, name (any case) or the start of its base64url key.
+
+        Raises:
+            UnknownContact.
+        """
+        return self._contacts.find(reference)
+
+    async def add_contact(self, link: str, name: str | None = None) -> ContactRecord:
+        """Add a contact from an address or invitation link (``name`` overrides the link's).
+
+        The same key again updates the relay (and name, if given). A *different* key under an
+        existing contact's name is kept as a pending key change: sending to them is blocked
+        until :meth:`accept_key` (event :class:`ContactKeyChanged`).
+
+        Raises:
+            AddressError: the link does not parse. ContactError: own address, name taken.
+        """
+        self._check()
+        invitation = parse_contact_link(link)
+        outcome = self._contacts.add(invitation, name, self._now())
+        contact = outcome.contact
+        if not (outcome.created or outcome.updated or outcome.key_changed):
+            return contact
+        self._journal.changes.contacts.append(contact)
+        await self._journal.commit()
+        if outcome.created:
+            self._emit(ContactAdded(contact, by_user=True))
+        elif outcome.key_changed and contact.pending_identity_key is not None:
+            self._emit(ContactKeyChanged(contact, contact.pending_identity_key))
+        else:
+            self._emit(ContactUpdated(contact))
+        return contact
+
+    async def _save_contact(self, contact: ContactRecord) -> ContactRecord:
+        self._journal.changes.contacts.append(contact)
+        await self._journal.commit()
+        self._emit(ContactUpdated(contact))
+        return contact
+
+    async def accept_key(self, reference: str | int) -> ContactRecord:
+        """Accept a contact's new identity key (sending works again, unverified).
+
+        Raises:
+            UnknownContact, ContactError: no change pending.
+        """
+        self._check()
+        contact = self._contacts.accept_key(self._contacts.find(reference))
+        self._outbox.wake()
+        return await self._save_contact(contact)
+
+    async def reject_key(self, reference: str | int) -> ContactRecord:
+        """Forget a contact's pending key change (keep the known key).
+
+        Raises:
+            UnknownContact, ContactError: no change pending.
+        """
+        self._check()
+        return await self._save_contact(self._contacts.reject_key(self._contacts.find(reference)))
+
+    async def set_verified(self, reference: str | int, verified: bool = True) -> ContactRecord:
+        """Record that the user compared safety numbers with the contact (or undo it)."""
+        self._check()
+        contact = self._contacts.find(reference)
+        return await self._save_contact(self._contacts.set_verified(contact, verified))
+
+    async def rename_contact(self, reference: str | int, name: str) -> ContactRecord:
+        """Raises: UnknownContact, ContactError: bad or taken name."""
+        self._check()
+        return await self._save_contact(
+            self._contacts.rename(self._contacts.find(reference), name)
+        )
+
+    def safety_number(self, reference: str | int, *, pending: bool = False) -> SafetyNumber:
+        """The safety number with a contact (``pending``: with their announced new key).
+
+        Raises:
+            UnknownContact, ContactError: ``pending`` without a pending key.
+        """
+        contact = self._contacts.find(reference)
+        key = contact.pending_identity_key if pending else contact.identity_key
+        if key is None:
+            raise SendError(f"No identity key change is pending for {contact.display_name}.")
+        return safety_number(self._identity.public, key)
+
+    # --- messages -----------------------------------------------------------------------------
+
+    async def send_text(self, reference: str | int, text: str) -> MessageRecord:
+        """Store a message to a contact and queue it; returns it (state queued) once it is on
+        disk. It goes out as soon as the relay can be reached (event MessageStateChanged).
+
+        Raises:
+            UnknownContact. KeyChangePending: the contact's key changed (accept it first).
+            SendError: empty or too long, or no relay known for the contact.
+        """
+        self._check()
+        contact = self._contacts.find(reference)
+        self._contacts.check_can_send(contact)
+        if contact.relay_url is None:
+            raise SendError(f"No relay is known for {contact.display_name}: add their address.")
+        if not text.strip():
+            raise SendError("The message is empty.")
+        if len(text.encode("utf-8", errors="surrogatepass")) > messages.MAX_TEXT_BYTES:
+            raise SendError(f"The message is longer than {messages.MAX_TEXT_BYTES} bytes.")
+        message_id = self.options.random(16)
+        now_ms = self._now_ms()
+        sender = messages.SenderProfile(self._account.relay_url, self._account.display_name)
+        try:
+            plaintext = messages.encode(messages.TextMessage(message_id, now_ms, text, sender))
+        except Exception as error:  # MessageFormatError: e.g. lone surrogates
+            raise SendError(str(error)) from None
+        changes = self._journal.changes
+        index = len(changes.messages)
+        changes.messages.append(NewMessage(contact.contact_id, message_id, True, text, now_ms,
+                                           None, MessageState.QUEUED))
+        self._outbox.enqueue(contact.identity_key, contact.relay_url, PayloadKind.TEXT,
+                             plaintext, message_id, contact.contact_id)
+        applied = await self._journal.commit()
+        seq = applied.message_seqs[index]
+        record = MessageRecord(seq or 0, contact.contact_id, message_id, True, text, now_ms, None,
+                               MessageState.QUEUED, None, now_ms)
+        self._emit(MessageQueued(contact.contact_id, record))
+        self._emit(ConversationUpdated(contact.contact_id))
+        return record
+
+    async def sync(self, timeout: float = 30.0) -> None:
+        """Wait until every envelope the relay held for us when this was called has been
+        processed and stored (a marker deposited to our own mailbox comes back after them).
+
+        Raises:
+            TimeoutError: not within ``timeout`` seconds. TransportError: relay unreachable.
+        """
+        self._check()
+        token = self.options.random(16)
+        marker = seal_envelope(self._identity.public, self._identity.public, EnvelopeKind.RECEIPT,
+                               SYNC_PREFIX + token)
+        arrived = self._receive.expect_sync(token)
+        async with asyncio.timeout(timeout):
+            await self._pool.own().deposit([self._identity.public], marker, 3600)
+            await arrived
+
+    async def wait_outbox_empty(self, timeout: float) -> bool:
+        """Wait until every queued item left the outbox (sent or failed); False on timeout."""
+        return await self._outbox.wait_empty(timeout)
+
+    # --- conversations ------------------------------------------------------------------------
+
+    async def conversations(self, *, include_empty: bool = False) -> list[ConversationSummary]:
+        """Conversations with their last message and unread count, most recent first."""
+        self._check()
+        return await self._conversations.summaries(include_empty=include_empty)
+
+    async def history(
+        self, reference: str | int, *, before: int | None = None, limit: int = 50
+    ) -> list[MessageRecord]:
+        """A page of the conversation with a contact: the ``limit`` newest messages older than
+        ``before`` (a ``seq``), oldest first. Raises: UnknownContact."""
+        self._check()
+        return await self._conversations.history(
+            self._contacts.find(reference), before=before, limit=limit
+        )
+
+    async def mark_read(self, reference: str | int, through: int | None = None) -> None:
+        """Move the conversation's read marker to ``through`` (default: its last message).
+        Local only: nothing is sent to anyone."""
+        self._check()
+        contact = self._contacts.find(reference)
+        seq = through if through is not None else await self._conversations.latest_seq(contact)
+        self._journal.changes.read_through.append((contact.contact_id, seq))
+        await self._journal.commit()
+        self._emit(ConversationUpdated(contact.contact_id))
+
+    async def search(
+        self, text: str, *, contact: str | int | None = None, limit: int = 50
+    ) -> list[SearchHit]:
+        """Messages containing every word of ``text`` (word prefixes, accents ignored), newest
+        first. Raises: SearchQueryError: no word in ``text``; UnknownContact."""
+        self._check()
+        who = None if contact is None else self._contacts.find(contact)
+        return await self._conversations.search(text, contact=who, limit=limit)
+
+    async def rejected_envelopes(self) -> list[RejectedEnvelope]:
+        """Envelopes that belonged to no conversation, with the reason (never lost silently)."""
+        return await self._store.rejected_envelopes()
+
+
+__all__ = ["ClientOptions", "EventStream", "SourdineClient"]
