@@ -69,8 +69,14 @@ from relay.protocol.wire import (
     AUTH_CONTEXT,
     BLOB_ID_SIZE,
     KEY_SIZE,
+    MAX_DISPLAY_NAME,
+    MAX_INVITATION,
     MAX_LIST,
+    MAX_ONE_TIME_PREKEYS_PER_FRAME,
+    MAX_PREKEY_ID,
     MAX_REQUEST_ID,
+    MAX_SEARCH_RESULTS,
+    MAX_UINT,
     NONCE_SIZE,
     PROTOCOL_VERSION,
     RECEIPT_CONTEXT,
@@ -170,7 +176,9 @@ def decode_relay_frame(
 
 
 __all__ = [
-    "AUTH_CONTEXT", "BLOB_ID_SIZE", "KEY_SIZE", "MAX_LIST", "MAX_REQUEST_ID", "NONCE_SIZE",
+    "AUTH_CONTEXT", "BLOB_ID_SIZE", "KEY_SIZE", "MAX_DISPLAY_NAME", "MAX_INVITATION", "MAX_LIST",
+    "MAX_ONE_TIME_PREKEYS_PER_FRAME", "MAX_PREKEY_ID", "MAX_REQUEST_ID", "MAX_SEARCH_RESULTS",
+    "MAX_UINT", "NONCE_SIZE",
     "PROTOCOL_VERSION", "PUSH_TYPES", "RECEIPT_CONTEXT", "REQUEST_TYPES", "SIGNATURE_SIZE",
     "SUPPORTED_VERSIONS", "AccountDelete", "AccountDeleted", "Ack", "Acked", "Auth", "AuthOk",
     "BlobCreate", "BlobCreated", "BlobData", "BlobDelete", "BlobGet", "BlobPut", "BlobWritten",
