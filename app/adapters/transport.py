@@ -286,6 +286,7 @@ class _Link:
                     await self.socket.send(p.encode(request))
                 except ConnectionClosed:
                     self.pending.pop(request.request_id, None)
+                    self.open = False  # the reader is about to stop: never pick this link again
                     raise _NotSent from None
                 return await future  # a timeout cancels the future; the entry stays pending
         except TimeoutError:
@@ -681,7 +682,8 @@ class RelayConnection:
             try:
                 outcome = await link.call(self._numbered(request), deadline)
             except _NotSent:
-                continue  # the link dropped first: wait for the next one
+                await asyncio.sleep(0)  # let the reader and the connection task notice the drop
+                continue  # the request never left: wait for the next link
             return _expect(outcome, reply_type)
 
     async def deposit(

@@ -237,19 +237,19 @@ def test_a_port_where_nothing_listens_is_retried_with_growing_delays() -> None:
     delays: list[float] = []
 
     class RecordingBackoff(Backoff):
-        def delay(self, failures: int, random: object) -> float:
-            value = Backoff.delay(self, failures, lambda: 0.0)
+        def delay(self, failures: int, random: Callable[[], float]) -> float:
+            value = Backoff.delay(self, failures, random)
             delays.append(value)
             return value
 
     async def scenario() -> None:
         connection = RelayConnection(
-            f"ws://127.0.0.1:{port}/", backoff=RecordingBackoff(initial=0.01, maximum=0.08),
-            settings=FAST,
+            f"ws://127.0.0.1:{port}/", settings=FAST, random=lambda: 0.5,  # the jitter's draw
+            backoff=RecordingBackoff(initial=0.02, maximum=0.16, multiplier=2.0, jitter=0.5),
         )
         await connection.start()
         await until(lambda: len(delays) >= 6, what="six attempts")
-        assert delays[:6] == [0.01, 0.02, 0.04, 0.08, 0.08, 0.08]
+        assert delays[:6] == pytest.approx([0.015, 0.03, 0.06, 0.12, 0.12, 0.12])
         assert connection.last_error is not None and "refused" in str(connection.last_error)
         await connection.close()
 
