@@ -45,7 +45,6 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 from crypto.primitives import ed25519_public, ed25519_sign
 from relay import protocol as p
 from relay.errors import BadSignature, ProtocolError
-from relay.protocol.wire import MAX_ONE_TIME_PREKEYS_PER_FRAME
 
 _log = logging.getLogger(__name__)
 
@@ -735,7 +734,7 @@ class RelayConnection:
             TransportError.
         """
         keys = tuple(one_time)
-        size = MAX_ONE_TIME_PREKEYS_PER_FRAME
+        size = p.MAX_ONE_TIME_PREKEYS_PER_FRAME
         batches = [keys[i : i + size] for i in range(0, len(keys), size)] or [()]
         count = 0
         for index, batch in enumerate(batches):
