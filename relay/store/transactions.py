@@ -119,15 +119,16 @@ def deposit_many(
             if mailbox not in accounts:
                 accounts[mailbox] = _counters(connection, mailbox)
             counters = accounts[mailbox]
-            error: StoreError | None = None
-            if counters is None:
-                error = UnknownMailbox("the recipient has no mailbox on this relay")
-            elif (
-                counters[1] >= limits.mailbox_max_envelopes
+            if (
+                counters is None
+                or counters[1] >= limits.mailbox_max_envelopes
                 or counters[2] + size > limits.mailbox_max_bytes
             ):
-                error = QuotaExceeded("the recipient's mailbox is full")
-            if counters is None or error is not None:
+                error: StoreError = (
+                    UnknownMailbox("the recipient has no mailbox on this relay")
+                    if counters is None
+                    else QuotaExceeded("the recipient's mailbox is full")
+                )
                 outcomes.append(DepositOutcome(mailbox=mailbox, envelope_id=None, error=error))
                 continue
             envelope_id = counters[0]
