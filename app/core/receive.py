@@ -87,7 +87,8 @@ class ReceivePipeline:
         self._unacked: set[int] = set()  # processed, not yet acknowledged: skip redeliveries
         self._receipts: dict[bytes, tuple[int, str, list[bytes]]] = {}  # sender -> receipt due
         self._syncs: dict[bytes, asyncio.Future[None]] = {}  # marker token -> waiter
-        self._acks: set[asyncio.Task[None]] = set()
+        self._acks: set[asyncio.Task[None]] = set()  # acknowledgements in flight
+        self._sync_tasks: set[asyncio.Task[None]] = set()  # sync markers waiting for their ack
         self.processed = 0  # envelopes handled (tests, benchmarks)
 
     # --- entry point --------------------------------------------------------------------------
@@ -110,7 +111,7 @@ class ReceivePipeline:
 
     def expect_sync(self, token: bytes) -> asyncio.Future[None]:
         """A future resolved once the marker with ``token`` arrived and everything delivered
-        before it is committed."""
+        before it is committed (and its acknowledgement was sent)."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._syncs[token] = future
         return future
@@ -163,9 +164,15 @@ class ReceivePipeline:
             future = self._syncs.pop(payload[len(SYNC_PREFIX):], None)
             if future is not None:
 
-                def committed(_applied: Applied) -> None:
+                async def acked() -> None:
+                    await self.flush_acks(5.0)  # this batch's ack started just before
                     if not future.done():
                         future.set_result(None)
+
+                def committed(_applied: Applied) -> None:
+                    task = asyncio.get_running_loop().create_task(acked(), name="sync")
+                    self._sync_tasks.add(task)
+                    task.add_done_callback(self._sync_tasks.discard)
 
                 self._journal.after_commit(committed)
             return  # a marker of an earlier run: nothing to keep
@@ -302,7 +309,7 @@ class ReceivePipeline:
             await asyncio.wait(list(self._acks), timeout=timeout)
 
     async def close(self) -> None:
-        for task in list(self._acks):
+        for task in [*self._acks, *self._sync_tasks]:
             task.cancel()
         for future in self._syncs.values():
             future.cancel()
