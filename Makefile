@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 # Debian packages the build and the tests need, as "command:package" pairs; only missing ones
 # are installed, so a prepared machine runs no apt-get at all.
-SYSTEM_DEPS := git:git \
+SYSTEM_DEPS := git:git openssl:openssl \
 	gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus dbus-send:dbus-bin \
 	dbus-launch:dbus-x11 secret-tool:libsecret-tools
 
