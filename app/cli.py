@@ -127,15 +127,10 @@ async def open_client(args: argparse.Namespace) -> SourdineClient:
     return await SourdineClient.open(paths, secret_store(paths, args))
 
 
-async def wait_connected(client: SourdineClient, stream: EventStream, timeout: float) -> bool:
-    """Wait until the relay accepted us and our prekeys are up to date (or timeout)."""
-    try:
-        async with asyncio.timeout(timeout):
-            while client.connection_state != "authenticated":
-                await stream.get()
-    except TimeoutError:
-        return False
-    return True
+async def drain_outbox(client: SourdineClient, timeout: float) -> None:
+    """Give the outbox (e.g. delivery receipts) a moment before exiting, when online."""
+    if client.connection_state == "authenticated":
+        await client.wait_outbox_empty(timeout)
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -234,7 +229,7 @@ async def cmd_send(args: argparse.Namespace, out: Output) -> int:
                 state = event.state.value
                 if state == "failed":
                     raise CliError(f"The message could not be sent: {event.reason}")
-        await client.wait_outbox_empty(min(args.timeout, 5.0))
+        await drain_outbox(client, min(args.timeout, 5.0))
         human = (f"Sent to {contact.display_name}." if state != "queued" else
                  f"Queued for {contact.display_name}: the relay did not confirm yet; it will be "
                  "sent the next time sourdine-cli connects.")
@@ -280,7 +275,7 @@ async def cmd_listen(args: argparse.Namespace, out: Output) -> int:
         if args.timeout is not None:
             asyncio.get_running_loop().call_later(args.timeout, stop.set)
         printed = await print_incoming(client, stream, out, count, stop)
-        await client.wait_outbox_empty(5.0)  # delivery receipts
+        await drain_outbox(client, 5.0)  # delivery receipts
         if count is not None and printed < count:
             raise CliError(f"Timed out after {printed} of {count} messages.")
     return EXIT_OK
@@ -296,7 +291,7 @@ async def cmd_receive(args: argparse.Namespace, out: Output) -> int:
                 contact = client.contact(event.contact_id)
                 out.emit(message_line(contact, event.message),
                          message_data(contact, event.message))
-        await client.wait_outbox_empty(5.0)
+        await drain_outbox(client, 5.0)
     return EXIT_OK
 
 
