@@ -53,7 +53,7 @@ from app.core.address import format_address, format_invitation, parse_contact_li
 from app.core.clock import Clock, SystemClock
 from app.core.contacts import ContactBook
 from app.core.conversations import Conversations, ConversationSummary, SearchHit
-from app.core.errors import ClientClosed, SendError
+from app.core.errors import ClientClosed, ContactError, SendError
 from app.core.events import (
     ClientFailed,
     ConnectionChanged,
@@ -482,7 +482,7 @@ class SourdineClient:
         contact = self._contacts.find(reference)
         key = contact.pending_identity_key if pending else contact.identity_key
         if key is None:
-            raise SendError(f"No identity key change is pending for {contact.display_name}.")
+            raise ContactError(f"No identity key change is pending for {contact.display_name}.")
         return safety_number(self._identity.public, key)
 
     # --- messages -----------------------------------------------------------------------------
