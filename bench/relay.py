@@ -303,6 +303,9 @@ class RelayClient:
             frame = p.decode_relay_frame(data, self._replies)
             if isinstance(frame, p.Deliver):
                 self.on_deliver(frame)
+            elif isinstance(frame, p.DeliverMany):  # protocol version 2
+                for delivery in frame.deliveries:
+                    self.on_deliver(delivery)
             elif isinstance(frame, p.Reply | p.ErrorReply):
                 self._replies.pop(frame.request_id, None)
                 waiter = self._waiting.pop(frame.request_id, None)

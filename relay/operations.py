@@ -142,7 +142,8 @@ class RelayService:
         common = set(request.versions) & set(p.SUPPORTED_VERSIONS)
         if not common:
             raise errors.UnsupportedVersion(
-                f"this relay speaks protocol version {p.PROTOCOL_VERSION} only"
+                "this relay speaks protocol versions "
+                + ", ".join(str(v) for v in p.SUPPORTED_VERSIONS)
             )
         session.version = max(common)
         session.nonce = self._random(p.NONCE_SIZE)

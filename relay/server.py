@@ -32,11 +32,13 @@ from relay.identity import RelayIdentity
 from relay.limits import ConnectionCounter, TokenBucket
 from relay.logging import log_event
 from relay.operations import RelayService
-from relay.session import Outbox, Session
+from relay.session import Delivery, Outbox, Session
 from relay.store.base import RelayStore
 
 _WRITE_BATCH_BYTES = 256 * 1024
 """Frames written to a socket in one go, at most about this many bytes."""
+_GROUP_ROOM = 64
+"""Bytes of a deliver_many frame besides its deliveries (op, id, key, array header)."""
 _TEXT_FRAME = p.encode(p.ErrorReply.of(Malformed("frames must be binary WebSocket messages")))
 
 
@@ -246,16 +248,18 @@ class RelayServer:
         outbox = session.outbox
         monotonic = self._monotonic
         protocol = connection.protocol
+        group_bytes = min(_WRITE_BATCH_BYTES, self.config.limits.max_frame_bytes - _GROUP_ROOM)
         try:
             while True:
                 first = await outbox.take()
                 if first is None:
                     return
-                frames = outbox.take_ready(_WRITE_BATCH_BYTES)
+                ready = outbox.take_ready(_WRITE_BATCH_BYTES)
+                ready.insert(0, first)
+                grouped = (session.version or 0) >= p.DELIVER_MANY_VERSION
                 session.send_started = monotonic()
                 async with connection.send_context():  # one socket write for the batch
-                    protocol.send_binary(first)
-                    for frame in frames:
+                    for frame in _frames(ready, grouped, group_bytes):
                         protocol.send_binary(frame)
                 session.send_started = None
         except ConnectionClosed:
@@ -295,6 +299,41 @@ class RelayServer:
                     log_event("client_dropped", reason="send_timeout")
                     session.outbox.close()
                     connection.transport.abort()
+
+
+def _frames(items: list[bytes], grouped: bool, group_bytes: int) -> list[bytes]:
+    """The WebSocket messages for ``items`` taken from an outbox, in order.
+
+    A :class:`Delivery` becomes a ``deliver`` push; with ``grouped`` (protocol version 2),
+    consecutive deliveries share one ``deliver_many`` push of at most ``group_bytes`` of
+    deliveries and MAX_LIST items (a delivery alone is sent as ``deliver``).
+    """
+    frames: list[bytes] = []
+    group: list[bytes] = []
+    size = 0
+    for item in items:
+        if type(item) is not Delivery:
+            if group:
+                frames.append(_group_frame(group))
+                group = []
+            frames.append(item)
+        elif not grouped:
+            frames.append(p.deliver_frame(item))
+        else:
+            if group and (size + len(item) > group_bytes or len(group) == p.MAX_LIST):
+                frames.append(_group_frame(group))
+                group = []
+            if not group:
+                size = 0
+            group.append(item)
+            size += len(item)
+    if group:
+        frames.append(_group_frame(group))
+    return frames
+
+
+def _group_frame(group: list[bytes]) -> bytes:
+    return p.deliver_frame(group[0]) if len(group) == 1 else p.deliver_many_frame(group)
 
 
 def _address(connection: ServerConnection) -> str:

@@ -16,12 +16,27 @@ from collections.abc import Callable
 
 from relay.limits import TokenBucket
 from relay.logging import log_event
-from relay.protocol import encode_deliver
+from relay.protocol import encode_delivery
 from relay.store.base import RelayStore
 
 
+class Delivery(bytes):
+    """One envelope for the client, as :func:`relay.protocol.encode_delivery` bytes.
+
+    Queued in an :class:`Outbox` like a frame; the connection's writer turns consecutive ones
+    into ``deliver`` or ``deliver_many`` pushes, depending on the client's protocol version.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, envelope_id: int, envelope: bytes, expires_at: int) -> Delivery:
+        return cls(encode_delivery(envelope_id, envelope, expires_at))
+
+
 class Outbox:
-    """Frames waiting to be written to one client, in order, about ``limit_bytes`` at most.
+    """Frames (and :class:`Delivery` items) waiting to be written to one client, in order,
+    about ``limit_bytes`` at most.
 
     A frame is accepted when it fits under the limit, or when the queue is empty (so one frame
     larger than the limit still goes through, alone).
@@ -150,7 +165,7 @@ class MailboxFeed:
         if envelope_id in self.sent:
             return
         if self.live:
-            if self._outbox.offer(encode_deliver(envelope_id, envelope, expires_at)):
+            if self._outbox.offer(Delivery.of(envelope_id, envelope, expires_at)):
                 self.sent.add(envelope_id)
                 return
             self.live = False
@@ -177,8 +192,8 @@ class MailboxFeed:
                     for stored in page:
                         if stored.envelope_id not in self.sent:
                             await self._outbox.put(
-                                encode_deliver(stored.envelope_id, stored.envelope,
-                                               stored.expires_at)
+                                Delivery.of(stored.envelope_id, stored.envelope,
+                                            stored.expires_at)
                             )
                             self.sent.add(stored.envelope_id)
                     if len(page) < self._page:

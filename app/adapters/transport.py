@@ -615,7 +615,10 @@ class RelayConnection:
             if error.request_id:
                 link.resolve(error.request_id, BadReply(f"the relay's reply is invalid: {error}"))
             return str(error)
-        if isinstance(frame, p.Push):
+        if isinstance(frame, p.DeliverMany):  # version 2: the same as its deliver pushes
+            for delivery in frame.deliveries:
+                self._events.put_nowait((link, delivery))
+        elif isinstance(frame, p.Push):
             self._events.put_nowait((link, frame))
         elif isinstance(frame, p.ErrorReply) and frame.request_id == 0:
             _log.warning("the relay %s reported an error: %s", self.url, frame.code)

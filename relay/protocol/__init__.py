@@ -17,7 +17,7 @@ by the server.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from relay.errors import Malformed, UnknownOperation
@@ -29,6 +29,7 @@ from relay.protocol.replies import (
     BlobData,
     BlobWritten,
     Deliver,
+    DeliverMany,
     Deposited,
     DirectoryResults,
     Done,
@@ -68,6 +69,7 @@ from relay.protocol.values import (
 from relay.protocol.wire import (
     AUTH_CONTEXT,
     BLOB_ID_SIZE,
+    DELIVER_MANY_VERSION,
     KEY_SIZE,
     MAX_DISPLAY_NAME,
     MAX_INVITATION,
@@ -98,7 +100,9 @@ REQUEST_TYPES: Final[Mapping[str, type[Request]]] = {
         BlobDelete, AccountDelete, DirectoryPublish, DirectoryRemove, DirectorySearch,
     )
 }
-PUSH_TYPES: Final[Mapping[str, type[Push]]] = {cls.OP: cls for cls in (Deliver, PrekeysLow)}
+PUSH_TYPES: Final[Mapping[str, type[Push]]] = {
+    cls.OP: cls for cls in (Deliver, DeliverMany, PrekeysLow)
+}
 
 RelayFrame = Reply | ErrorReply | Push
 """Anything a relay sends."""
@@ -114,10 +118,37 @@ def encode(frame: Request | Reply | ErrorReply | Push) -> bytes:
     return pack(body)
 
 
+_DELIVER_HEAD: Final = b"\x85\xa2op\xa7deliver\xa2id\x00"  # map of 5, then "op" and "id"
+_DELIVER_MANY_HEAD: Final = b"\x83\xa2op\xacdeliver_many\xa2id\x00\xaadeliveries"
+
+
+def encode_delivery(envelope_id: int, envelope: bytes, expires_at: int) -> bytes:
+    """One delivery as the 3-field map that :func:`deliver_frame` and
+    :func:`deliver_many_frame` put in a push (the hot path: no object is built)."""
+    return pack({"envelope_id": envelope_id, "envelope": envelope, "expires_at": expires_at})
+
+
+def deliver_frame(delivery: bytes) -> bytes:
+    """The ``deliver`` push of one :func:`encode_delivery` map: its fields after op and id."""
+    return _DELIVER_HEAD + delivery[1:]
+
+
+def deliver_many_frame(deliveries: Sequence[bytes]) -> bytes:
+    """The ``deliver_many`` push (version 2) of 1..MAX_LIST :func:`encode_delivery` maps.
+
+    Raises:
+        ValueError: no delivery, or more than MAX_LIST.
+    """
+    count = len(deliveries)
+    if not 1 <= count <= MAX_LIST:
+        raise ValueError(f"a deliver_many push holds 1 to {MAX_LIST} deliveries, not {count}")
+    array = bytes((0x90 | count,)) if count < 16 else b"\xdc" + count.to_bytes(2, "big")
+    return b"".join([_DELIVER_MANY_HEAD, array, *deliveries])
+
+
 def encode_deliver(envelope_id: int, envelope: bytes, expires_at: int) -> bytes:
-    """:func:`encode` of a :class:`Deliver`, without building the object (the hot path)."""
-    return pack({"op": "deliver", "id": 0, "envelope_id": envelope_id, "envelope": envelope,
-                  "expires_at": expires_at})
+    """:func:`encode` of a :class:`Deliver`, without building the object."""
+    return deliver_frame(encode_delivery(envelope_id, envelope, expires_at))
 
 
 def decode_request(data: bytes) -> Request:
@@ -176,16 +207,19 @@ def decode_relay_frame(
 
 
 __all__ = [
-    "AUTH_CONTEXT", "BLOB_ID_SIZE", "KEY_SIZE", "MAX_DISPLAY_NAME", "MAX_INVITATION", "MAX_LIST",
+    "AUTH_CONTEXT", "BLOB_ID_SIZE", "DELIVER_MANY_VERSION", "KEY_SIZE", "MAX_DISPLAY_NAME",
+    "MAX_INVITATION", "MAX_LIST",
     "MAX_ONE_TIME_PREKEYS_PER_FRAME", "MAX_PREKEY_ID", "MAX_REQUEST_ID", "MAX_SEARCH_RESULTS",
     "MAX_UINT", "NONCE_SIZE",
     "PROTOCOL_VERSION", "PUSH_TYPES", "RECEIPT_CONTEXT", "REQUEST_TYPES", "SIGNATURE_SIZE",
     "SUPPORTED_VERSIONS", "AccountDelete", "AccountDeleted", "Ack", "Acked", "Auth", "AuthOk",
     "BlobCreate", "BlobCreated", "BlobData", "BlobDelete", "BlobGet", "BlobPut", "BlobWritten",
-    "DeletionReceipt", "Deliver", "Deposit", "DepositOutcome", "Deposited", "DirectoryEntry",
+    "DeletionReceipt", "Deliver", "DeliverMany", "Deposit", "DepositOutcome", "Deposited",
+    "DirectoryEntry",
     "DirectoryPublish", "DirectoryRemove", "DirectoryResults", "DirectorySearch", "Done",
     "ErrorReply", "Hello", "HelloOk", "OneTimePrekey", "PrekeyBundle", "PrekeysFetch",
     "PrekeysLow", "PrekeysPublish", "PrekeysPublished", "Push", "RelayFrame", "RelayLimits",
     "Removed", "Reply", "Request", "SignedPrekey", "auth_message", "clean_display_name",
-    "decode_relay_frame", "decode_request", "encode", "encode_deliver",
+    "decode_relay_frame", "decode_request", "deliver_frame", "deliver_many_frame", "encode",
+    "encode_deliver", "encode_delivery",
 ]

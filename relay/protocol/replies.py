@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from relay.errors import BadSignature, ProtocolError, error_for_code
+from relay.errors import BadSignature, Malformed, ProtocolError, error_for_code
 from relay.protocol.values import (
     DeletionReceipt,
     DepositOutcome,
@@ -329,3 +329,29 @@ class PrekeysLow(Push):
     @classmethod
     def _parse(cls, f: Fields) -> PrekeysLow:
         return cls(one_time_count=f.uint("one_time_count"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliverMany(Push):
+    """Several stored envelopes in one push (protocol version 2), to be handled in order.
+
+    Exactly as if each were its own :class:`Deliver` push, one after the other.
+    """
+
+    OP: ClassVar[str] = "deliver_many"
+    deliveries: tuple[Deliver, ...]  # 1..MAX_LIST, in the order the relay queued them
+
+    def _body(self) -> dict[str, Any]:
+        return {"deliveries": [delivery._body() for delivery in self.deliveries]}
+
+    @classmethod
+    def _parse(cls, f: Fields) -> DeliverMany:
+        items = f.array("deliveries", MAX_LIST)
+        if not items:
+            raise Malformed('"deliveries" must not be empty', request_id=f.request_id)
+        deliveries = []
+        for item in items:
+            fields = f.wrap(item, "a delivery")
+            deliveries.append(Deliver._parse(fields))
+            fields.finish()
+        return cls(deliveries=tuple(deliveries))

@@ -14,9 +14,12 @@ import msgpack
 
 from relay.errors import Malformed, TooLarge
 
-PROTOCOL_VERSION: Final = 1
-"""The protocol version this module speaks."""
-SUPPORTED_VERSIONS: Final = (1,)
+PROTOCOL_VERSION: Final = 2
+"""The newest protocol version this module speaks."""
+SUPPORTED_VERSIONS: Final = (1, 2)
+"""Every version this module speaks: 2 is 1 plus the ``deliver_many`` push."""
+DELIVER_MANY_VERSION: Final = 2
+"""The first version in which the relay may group deliveries into one ``deliver_many``."""
 
 KEY_SIZE: Final = 32
 """Ed25519 and X25519 public keys; a mailbox is named by its owner's Ed25519 key."""

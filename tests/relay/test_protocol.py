@@ -56,6 +56,48 @@ def test_deliver_push_has_id_zero_and_the_documented_bytes() -> None:
     )
 
 
+def test_deliver_many_push_has_the_documented_bytes_and_decodes_to_its_delivers() -> None:
+    item = (
+        b"\x83" + b"\xabenvelope_id" + b"\x09"
+        + b"\xa8envelope" + b"\xc4\x06sealed"
+        + b"\xaaexpires_at" + b"\xce" + struct.pack(">I", 1_700_000_000)
+    )
+    second = item.replace(b"\x09", b"\x0a", 1).replace(b"sealed", b"second")
+    expected = (
+        b"\x83" + b"\xa2op" + b"\xacdeliver_many" + b"\xa2id" + b"\x00"
+        + b"\xaadeliveries" + b"\x92" + item + second
+    )
+    assert p.encode_delivery(9, b"sealed", 1_700_000_000) == item
+    assert p.deliver_many_frame([item, second]) == expected
+    frame = p.decode_relay_frame(expected, {})
+    assert frame == p.DeliverMany(deliveries=(
+        p.Deliver(envelope_id=9, envelope=b"sealed", expires_at=1_700_000_000),
+        p.Deliver(envelope_id=10, envelope=b"second", expires_at=1_700_000_000),
+    ))
+    assert p.encode(frame) == expected
+    assert p.deliver_frame(item) == p.encode_deliver(9, b"sealed", 1_700_000_000)
+
+
+def test_deliver_many_holds_1_to_1000_deliveries_each_a_strict_deliver() -> None:
+    item = p.encode_delivery(1, b"x", 2)
+    sixteen = p.decode_relay_frame(p.deliver_many_frame([item] * 16), {})  # array 16 header
+    assert isinstance(sixteen, p.DeliverMany) and len(sixteen.deliveries) == 16
+    for count in (0, p.MAX_LIST + 1):
+        with pytest.raises(ValueError):
+            p.deliver_many_frame([item] * count)
+    too_many = packed({"op": "deliver_many", "id": 0, "deliveries": [
+        {"envelope_id": 1, "envelope": b"x", "expires_at": 2}] * (p.MAX_LIST + 1)})
+    empty = packed({"op": "deliver_many", "id": 0, "deliveries": []})
+    extra = packed({"op": "deliver_many", "id": 0, "deliveries": [
+        {"envelope_id": 1, "envelope": b"x", "expires_at": 2, "sender": b"y"}]})
+    not_a_map = packed({"op": "deliver_many", "id": 0, "deliveries": [b"x"]})
+    with pytest.raises(errors.TooLarge):
+        p.decode_relay_frame(too_many, {})
+    for bad in (empty, extra, not_a_map):
+        with pytest.raises(errors.Malformed):
+            p.decode_relay_frame(bad, {})
+
+
 def test_auth_message_is_context_relay_key_nonce_identity() -> None:
     nonce = b"\x01" * 32
     message = p.auth_message(KEY_A, nonce, KEY_B)
@@ -357,13 +399,14 @@ _field_names = st.sampled_from([
     "id", "versions", "identity", "signature", "invitation", "signed_prekey",
     "one_time_prekeys", "to", "envelope", "ttl", "envelope_ids", "size", "blob_id", "offset",
     "data", "length", "display_name", "query", "limit", "key", "results", "entries", "limits",
-    "nonce", "relay_key", "version", "admission", "code", "message", "receipt",
+    "nonce", "relay_key", "version", "admission", "code", "message", "receipt", "deliveries",
+    "envelope_id", "expires_at",
 ])
 
 
 @FUZZ
 @given(
-    op=st.sampled_from([*p.REQUEST_TYPES, "ok", "error", "deliver", "prekeys_low", "nope"]),
+    op=st.sampled_from([*p.REQUEST_TYPES, "ok", "error", *p.PUSH_TYPES, "nope"]),
     request_id=st.integers(min_value=-1, max_value=3),
     fields=st.dictionaries(_field_names, _values, max_size=6),
 )

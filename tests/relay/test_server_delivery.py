@@ -57,6 +57,36 @@ def test_backlog_then_live_delivery_each_once_then_ack_deletes(tmp_path: Path) -
     run(scenario)
 
 
+def test_a_version_2_client_gets_queued_deliveries_in_one_push_a_version_1_client_one_each(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with running_relay(tmp_path) as relay:
+            await register(relay.url, ALICE)
+            async with await sender(relay.url) as depositor:
+                for n in range(5):
+                    await depositor.call(p.Deposit, recipients=(ALICE.public,),
+                                         envelope=b"queued %d" % n)
+            async with await relay.client() as alice:
+                await alice.login(ALICE, versions=(1, 2))
+                assert alice.hello is not None and alice.hello.version == 2
+                push = await alice.next_push()  # the whole backlog page is queued at once
+                assert isinstance(push, p.DeliverMany)
+                assert [d.envelope_id for d in push.deliveries] == [1, 2, 3, 4, 5]
+                assert [d.envelope for d in push.deliveries] == [b"queued %d" % n
+                                                                 for n in range(5)]
+            async with await relay.client() as old_alice:
+                await old_alice.login(ALICE)  # version 1 only
+                assert old_alice.hello is not None and old_alice.hello.version == 1
+                pushes = [await old_alice.next_push() for _ in range(5)]
+                assert all(type(push) is p.Deliver for push in pushes)
+                assert [push.envelope_id for push in pushes if isinstance(push, p.Deliver)] == [
+                    1, 2, 3, 4, 5]
+                assert await old_alice.quiet(0.2) == []
+
+    run(scenario)
+
+
 def test_a_deposit_reports_each_recipient_separately(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with running_relay(tmp_path, mailbox_max_envelopes=1) as relay:

@@ -22,7 +22,7 @@ def test_nothing_but_hello_is_accepted_first(tmp_path: Path) -> None:
             with pytest.raises(errors.OutOfOrder):
                 await client.call(p.Deposit, recipients=(ALICE.public,), envelope=b"x")
             with pytest.raises(errors.UnsupportedVersion):
-                await client.call(p.Hello, versions=(2, 3))
+                await client.call(p.Hello, versions=(3, 4))
             hello = await client.call(p.Hello, versions=(1, 7))
             assert hello.version == 1
             assert hello.relay_key == relay.identity.public_key

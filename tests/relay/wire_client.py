@@ -110,8 +110,10 @@ class RelayClient:
     async def send_raw(self, data: bytes | str) -> None:
         await self.connection.send(data)
 
-    async def login(self, identity: Identity, invitation: str | None = None) -> p.AuthOk:
-        hello: p.HelloOk = await self.call(p.Hello, versions=(1,))
+    async def login(
+        self, identity: Identity, invitation: str | None = None, versions: tuple[int, ...] = (1,)
+    ) -> p.AuthOk:
+        hello: p.HelloOk = await self.call(p.Hello, versions=versions)
         self.hello = hello
         signature = identity.sign(p.auth_message(hello.relay_key, hello.nonce, identity.public))
         auth: p.AuthOk = await self.call(
@@ -131,6 +133,8 @@ class RelayClient:
             push = await asyncio.wait_for(self.pushes.get(), max(0.0, deadline - loop.time()))
             if isinstance(push, p.Deliver):
                 found.append(push)
+            elif isinstance(push, p.DeliverMany):  # version 2
+                found.extend(push.deliveries)
         return found
 
     async def quiet(self, seconds: float = 0.3) -> list[p.Push]:

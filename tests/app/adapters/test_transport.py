@@ -274,6 +274,38 @@ def test_the_backlog_comes_first_on_connect_then_live_deposits(relay: RelayProce
     run(scenario)
 
 
+def test_a_backlog_grouped_into_one_push_is_handed_over_one_delivery_at_a_time(
+    relay: RelayProcess,
+) -> None:
+    secret, public = identity("grouped ana")
+
+    async def scenario() -> None:
+        await register(relay.url, secret)
+        sender = anonymous(relay.url)
+        for number in range(12):  # a version 2 relay sends these as one deliver_many push
+            await sender.deposit([public], b"grouped %02d" % number)
+        handled: list[bytes] = []
+        busy = most_busy = 0
+
+        async def one_at_a_time(delivery: Delivery) -> None:
+            nonlocal busy, most_busy
+            busy += 1
+            most_busy = max(most_busy, busy)
+            await asyncio.sleep(0.002)
+            handled.append(delivery.envelope)
+            busy -= 1
+
+        ana = RelayConnection(relay.url, identity_secret=secret, on_delivery=one_at_a_time,
+                              backoff=FAST_BACKOFF, settings=FAST)
+        await ana.start()
+        await until(lambda: len(handled) == 12, what="12 handled deliveries")
+        assert handled == [b"grouped %02d" % n for n in range(12)]
+        assert most_busy == 1
+        await asyncio.gather(ana.close(), sender.close())
+
+    run(scenario)
+
+
 def test_each_recipient_gets_its_own_outcome(relay: RelayProcess) -> None:
     ana_secret, ana = identity("outcome ana")
     _, nobody = identity("outcome nobody")
