@@ -2,8 +2,9 @@
 
 Every command opens the profile (keys from the OS keyring, or the passphrase vault when the
 profile has one or ``--passphrase-vault`` is given), does its work and closes it. Commands that
-talk to the relay (init, send, listen, receive) also deliver what is waiting in the outbox and
-store what arrives. ``--json`` prints machine-readable output: one JSON object per line.
+talk to the relay (init, send, listen, receive, directory, add-contact --from-directory) also
+deliver what is waiting in the outbox and store what arrives. ``--json`` prints
+machine-readable output: one JSON object per line.
 Errors are one readable line on stderr and exit status 1 (2 for usage errors).
 """
 
@@ -27,7 +28,8 @@ from app.adapters.store import ContactRecord, MessageRecord, StoreError
 from app.adapters.transport import TransportError
 from app.config import DEFAULT_PROFILE, ProfileError, ProfilePaths, profile_paths
 from app.core.address import encode_key
-from app.core.client import EventStream, SourdineClient
+from app.core.client import MAX_DIRECTORY_RESULTS, EventStream, SourdineClient
+from app.core.contacts import DirectoryListing
 from app.core.errors import ClientError
 from app.core.events import (
     MessageReceived,
@@ -165,9 +167,48 @@ async def cmd_address(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
+def listing_data(entry: DirectoryListing) -> dict[str, Any]:
+    return {
+        "display_name": entry.display_name, "identity_key": encode_key(entry.identity_key),
+        "address": str(entry.address), "contact_id": entry.contact_id, "own": entry.own,
+    }
+
+
+def listing_line(entry: DirectoryListing) -> str:
+    flags = (" [you]" if entry.own else "") + (
+        " [already a contact]" if entry.contact_id is not None else "")
+    return f"{entry.display_name}  {encode_key(entry.identity_key)}{flags}"
+
+
+async def pick_listing(client: SourdineClient, query: str, key: str | None) -> DirectoryListing:
+    """The one directory entry matching ``query`` (and the start of its key, if given)."""
+    found = [e for e in await client.directory_search(query, limit=MAX_DIRECTORY_RESULTS)
+             if not e.own and (key is None or encode_key(e.identity_key).startswith(key))]
+    if not found:
+        raise CliError(f"No one in your relay's directory matches {query!r}"
+                       + (f" with a key starting with {key!r}." if key else "."))
+    if len(found) > 1:
+        choices = "; ".join(listing_line(e) for e in found[:10])
+        raise CliError(f"{len(found)} directory entries match {query!r}: add --key with the "
+                       f"start of the right one's key. {choices}")
+    return found[0]
+
+
 async def cmd_add_contact(args: argparse.Namespace, out: Output) -> int:
+    if (args.address is None) == (args.from_directory is None):
+        raise CliError("Give either an address or --from-directory QUERY.")
+    if args.key is not None and args.from_directory is None:
+        raise CliError("--key goes with --from-directory.")
     async with await open_client(args) as client:
-        contact = await client.add_contact(args.address, args.name)
+        if args.from_directory is not None:
+            await client.start()
+            entry = await pick_listing(client, args.from_directory, args.key)
+            contact = await client.add_contact_from_directory(entry, args.name)
+            out.note(f"{entry.display_name!r} is the name they published: compare safety "
+                     f"numbers (sourdine-cli safety-number {contact.display_name!r}) to be "
+                     "sure who they are.")
+        else:
+            contact = await client.add_contact(args.address, args.name)
         if contact.pending_identity_key is not None:
             out.emit(
                 f"{contact.display_name}'s identity key changed. Compare the new safety number "
@@ -178,6 +219,26 @@ async def cmd_add_contact(args: argparse.Namespace, out: Output) -> int:
         else:
             out.emit(f"Contact {contact.display_name} added.",
                      {**contact_data(contact), "status": "ok"})
+    return EXIT_OK
+
+
+async def cmd_directory(args: argparse.Namespace, out: Output) -> int:
+    async with await open_client(args) as client:
+        await client.start()
+        if args.action == "publish":
+            name = await client.directory_publish(args.name)
+            out.emit(f"You are listed in your relay's directory as {name!r}.",
+                     {"published": True, "display_name": name})
+        elif args.action == "remove":
+            removed = await client.directory_remove()
+            out.emit("You are no longer listed in your relay's directory." if removed else
+                     "You were not listed in your relay's directory.", {"removed": removed})
+        else:
+            if args.query is None:
+                raise CliError("directory search needs a QUERY.")
+            for entry in await client.directory_search(args.query, limit=args.limit):
+                out.emit(listing_line(entry), listing_data(entry))
+        await drain_outbox(client, 5.0)
     return EXIT_OK
 
 
@@ -359,9 +420,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for the relay")
     p = command("address", cmd_address, "print your address")
     p.add_argument("--invitation", action="store_true", help="print an invitation link instead")
-    p = command("add-contact", cmd_add_contact, "add a contact from an address or invitation link")
-    p.add_argument("address")
+    p = command("add-contact", cmd_add_contact,
+                "add a contact from an address, an invitation link or your relay's directory")
+    p.add_argument("address", nargs="?", help="their address or invitation link")
+    p.add_argument("--from-directory", metavar="QUERY",
+                   help="the one entry of your relay's directory matching QUERY")
+    p.add_argument("--key", help="with --from-directory: the start of their identity key")
     p.add_argument("--name", help="the name to use for them")
+    p = command("directory", cmd_directory,
+                "your relay's opt-in directory: publish or remove your name, search names")
+    p.add_argument("action", choices=("publish", "remove", "search"))
+    p.add_argument("query", nargs="?", help="search: part of a name")
+    p.add_argument("--name", help="publish: the name to list (default: your display name)")
+    p.add_argument("--limit", type=int, default=20, help="search: at most this many entries")
     command("contacts", cmd_contacts, "list contacts")
     p = command("safety-number", cmd_safety_number, "show the safety number with a contact")
     p.add_argument("contact")

@@ -48,10 +48,15 @@ from app.adapters.transport import (
 )
 from app.config import ProfilePaths
 from app.core import messages
-from app.core.account import OpenedAccount, create_account, open_account
+from app.core.account import (
+    OpenedAccount,
+    clean_display_name,
+    create_account,
+    open_account,
+)
 from app.core.address import format_address, format_invitation, parse_contact_link
 from app.core.clock import Clock, SystemClock
-from app.core.contacts import ContactBook
+from app.core.contacts import AddOutcome, ContactBook, DirectoryListing
 from app.core.conversations import Conversations, ConversationSummary, SearchHit
 from app.core.errors import ClientClosed, ContactError, SendError
 from app.core.events import (
@@ -73,10 +78,12 @@ from app.core.sessions import SessionBook
 from crypto.envelope import EnvelopeKind, seal_envelope
 from crypto.primitives import Random, system_random
 from crypto.safety import SafetyNumber, safety_number
+from relay.protocol import MAX_SEARCH_RESULTS
 
 _log = logging.getLogger(__name__)
 
 DEFAULT_MAINTENANCE_INTERVAL: Final = 3600.0
+MAX_DIRECTORY_RESULTS: Final = MAX_SEARCH_RESULTS  # the protocol's bound on a directory search
 
 
 @dataclass(frozen=True)
@@ -420,7 +427,10 @@ class SourdineClient:
         """
         self._check()
         invitation = parse_contact_link(link)
-        outcome = self._contacts.add(invitation, name, self._now())
+        return await self._added(self._contacts.add(invitation, name, self._now()))
+
+    async def _added(self, outcome: AddOutcome) -> ContactRecord:
+        """Write what :class:`ContactBook` did and tell the subscribers."""
         contact = outcome.contact
         if not (outcome.created or outcome.updated or outcome.key_changed):
             return contact
@@ -484,6 +494,67 @@ class SourdineClient:
         if key is None:
             raise ContactError(f"No identity key change is pending for {contact.display_name}.")
         return safety_number(self._identity.public, key)
+
+    # --- the own relay's directory (opt-in) -----------------------------------------------------
+
+    async def directory_publish(self, display_name: str | None = None) -> str:
+        """List us in our relay's directory, so its members can find us by name. Opt-in:
+        nothing is ever published unless the user asks. Publishing again replaces the
+        entry. Returns the name published (default: our display name).
+
+        Raises:
+            AccountError: a bad name. RelayRefused: the relay refused the name.
+            TransportError: the relay cannot be reached.
+        """
+        self._check()
+        name = clean_display_name(
+            self._account.display_name if display_name is None else display_name
+        )
+        await self._pool.own().directory_publish(name)
+        return name
+
+    async def directory_remove(self) -> bool:
+        """Take us out of our relay's directory; False when we were not listed.
+
+        Raises:
+            TransportError: the relay cannot be reached.
+        """
+        self._check()
+        return await self._pool.own().directory_remove()
+
+    async def directory_search(self, query: str, *, limit: int = 20) -> list[DirectoryListing]:
+        """Entries of our relay's directory whose name contains ``query`` (names starting
+        with it first), at most ``limit`` (1 to 100).
+
+        Raises:
+            ContactError: an empty query or a bad limit. RelayRefused: the relay refused the
+            query. TransportError: the relay cannot be reached.
+        """
+        self._check()
+        if not query.strip():
+            raise ContactError("Type part of a name to search the directory.")
+        if not 1 <= limit <= MAX_DIRECTORY_RESULTS:
+            raise ContactError(
+                f"A directory search returns 1 to {MAX_DIRECTORY_RESULTS} entries."
+            )
+        entries = await self._pool.own().directory_search(query.strip(), limit)
+        relay = self._account.relay_url
+        return [self._contacts.listing(e.identity, e.display_name, relay) for e in entries]
+
+    async def add_contact_from_directory(
+        self, listing: DirectoryListing, name: str | None = None
+    ) -> ContactRecord:
+        """Add a directory entry as a normal contact (address: its relay + identity key),
+        under ``name`` or else its listed name, made unique: a listed name is self-asserted,
+        so it never turns into a key change of an existing contact.
+
+        Raises:
+            ContactError: our own entry, or ``name`` is bad or taken.
+        """
+        self._check()
+        return await self._added(self._contacts.add_listed(
+            listing.address, listing.display_name, name, self._now()
+        ))
 
     # --- messages -----------------------------------------------------------------------------
 

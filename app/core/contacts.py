@@ -17,7 +17,7 @@ from typing import Final
 
 from app.adapters.store import ContactRecord
 from app.adapters.store.writes import name_key
-from app.core.address import KEY_SIZE, Invitation, encode_key
+from app.core.address import KEY_SIZE, Address, Invitation, encode_key
 from app.core.errors import ContactError, KeyChangePending, UnknownContact
 
 MAX_NAME: Final = 64
@@ -43,6 +43,22 @@ class AddOutcome:
     created: bool  # a new contact
     key_changed: bool  # an existing contact got a pending key change
     updated: bool  # an existing contact's name or relay changed
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DirectoryListing:
+    """An entry of the own relay's opt-in directory: someone who published a display name
+    there. The name is self-asserted by whoever published it: compare safety numbers."""
+
+    identity_key: bytes
+    display_name: str
+    relay_url: str  # the relay that listed them (ours): their mailbox is there
+    contact_id: int | None  # already a contact (current or pending key), else None
+    own: bool  # our own entry
+
+    @property
+    def address(self) -> Address:
+        return Address(self.relay_url, self.identity_key)
 
 
 class ContactBook:
@@ -169,6 +185,44 @@ class ContactBook:
         record = ContactRecord(self._next_id, key, relay, wanted, now)
         self._next_id += 1
         return AddOutcome(self._save(record), True, False, False)
+
+    def add_listed(
+        self, address: Address, listed_name: str, name: str | None, now: int
+    ) -> AddOutcome:
+        """Add someone found in a relay directory, under ``name`` (else the listed name).
+
+        Unlike an invitation link, which the contact handed over, a listed name comes from a
+        stranger: it never turns into a key change of an existing contact with that name, it
+        is made unique instead. A key that is already a contact goes through :meth:`add`.
+
+        Raises:
+            ContactError: our own entry, or ``name`` is bad or taken.
+        """
+        key = address.identity_key
+        if key == self._own:
+            raise ContactError("This is your own directory entry.")
+        if self.by_key(key) is not None:
+            return self.add(Invitation(address), name, now)
+        if name is not None:
+            wanted = clean_name(name)
+            if name_key(wanted) in self._by_name:
+                raise ContactError(f"Another contact is already called {wanted!r}.")
+        else:
+            try:
+                wanted = self._unique_name(clean_name(listed_name))
+            except ContactError:
+                wanted = self._unique_name(f"contact {encode_key(key)[:8]}")
+        record = ContactRecord(self._next_id, key, address.relay_url, wanted, now)
+        self._next_id += 1
+        return AddOutcome(self._save(record), True, False, False)
+
+    def listing(self, identity_key: bytes, display_name: str, relay_url: str
+                ) -> DirectoryListing:
+        """A directory entry with what we know of its key."""
+        known = self.by_key(identity_key)
+        return DirectoryListing(identity_key, display_name, relay_url,
+                                None if known is None else known.contact_id,
+                                identity_key == self._own)
 
     def add_stranger(
         self, identity_key: bytes, relay_url: str | None, claimed_name: str | None, now: int
