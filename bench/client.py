@@ -4,9 +4,10 @@ conversation opened and searched.
     python -m bench.client [--json] [--messages 2000] [--rounds 3] [--history 100000] ...
 
 **End to end.** One relay process (``python -m relay`` on 127.0.0.1, fresh database, deposit
-rate limiter off) and two headless :class:`SourdineClient` profiles in this process, Alice
-and Bob, with real SQLCipher databases (keys in an in-memory secret store, never the OS
-keyring). After a first message has set up the session, Alice sends ``--messages`` texts as
+rate limiter off) and two headless :class:`SourdineClient` profiles, Alice in this process
+and Bob in a child process (two users are two processes), with real SQLCipher databases
+(keys in an in-memory secret store, never the OS keyring). After a first message has set
+up the session, Alice sends ``--messages`` texts as
 fast as the client takes them (``--window`` ``send_text`` calls in flight); each text
 carries the time it was handed to ``send_text``. Throughput is messages over the time from the
 first ``send_text`` to the last ``MessageReceived`` at Bob; latency is ``send_text`` called ->
