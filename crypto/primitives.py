@@ -10,6 +10,7 @@ protocol modules drop references to keys as soon as they are used (see docs/THRE
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Callable
 from typing import Final
@@ -113,11 +114,20 @@ def ed25519_verify(public: bytes, message: bytes, signature: bytes) -> None:
 def ed25519_public_to_x25519(public: bytes) -> bytes:
     """Convert an Ed25519 public key to its X25519 form (libsodium's birational map).
 
+    Cached: it is a pure function of public data, and a client converts the same few contacts'
+    keys for every envelope it seals.
+
     Raises:
-        DecodeError: ``public`` is not a valid Ed25519 point (e.g. of small order).
+        DecodeError: ``public`` is not 32 bytes or not a valid Ed25519 point (e.g. of small
+            order).
     """
     if len(public) != KEY_SIZE:
         raise DecodeError("an Ed25519 public key must be 32 bytes")
+    return _ed25519_public_to_x25519(bytes(public))
+
+
+@functools.lru_cache(maxsize=4096)
+def _ed25519_public_to_x25519(public: bytes) -> bytes:
     try:
         return _sodium.crypto_sign_ed25519_pk_to_curve25519(public)
     except (_nacl_exc.RuntimeError, _nacl_exc.ValueError, _nacl_exc.TypeError):

@@ -179,3 +179,12 @@ def test_opening_arbitrary_bytes_raises_only_authentication_error(data: bytes) -
         p.seal_open(_FUZZ_PUB, _FUZZ_PRIV, data)
     with pytest.raises(AuthenticationError):
         p.aead_decrypt(bytes(32), bytes(24), data, b"")
+
+
+def test_public_key_conversion_accepts_any_bytes_like_and_keeps_typed_errors() -> None:
+    _, public = p.ed25519_keypair(DeterministicRandom("convert"))
+    expected = p.ed25519_public_to_x25519(public)
+    assert p.ed25519_public_to_x25519(bytearray(public)) == expected  # unhashable input
+    for bad in (bytearray(32), bytes(31)):
+        with pytest.raises(DecodeError):
+            p.ed25519_public_to_x25519(bad)
