@@ -22,6 +22,7 @@ from crypto.errors import CryptoError, DecodeError
 from crypto.ratchet import RatchetConfig, RatchetState
 from tests.crypto.kat.sessions import NOW, make_pair, restored
 from tests.support.drbg import DeterministicRandom
+from tests.support.mutation import EDITS, mutate
 
 PARTIES = st.sampled_from(["alice", "bob"])
 INDEX = st.integers(min_value=0, max_value=10_000)
@@ -201,17 +202,13 @@ def test_state_decoder_on_arbitrary_bytes(data: bytes) -> None:
 @FUZZ
 @given(
     st.sampled_from(SAMPLE_STATES),
-    st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=4),
+    EDITS,
     st.integers(-40, 40),
 )
 def test_state_decoder_on_mutated_states(
     valid: bytes, edits: list[tuple[int, int]], resize: int
 ) -> None:
-    data = bytearray(valid)
-    for position, value in edits:
-        data[position % len(data)] = value
-    data = data[:resize] if resize < 0 else data + bytes(resize)
-    _load(bytes(data))
+    _load(mutate(valid, edits, resize))
 
 
 @FUZZ

@@ -40,6 +40,7 @@ from crypto.x3dh import (
 )
 from tests.crypto.kat.sessions import NOW, unchanged
 from tests.support.drbg import DeterministicRandom
+from tests.support.mutation import EDITS, mutate
 
 _P = 2**255 - 19
 X25519_LOW_ORDER = {  # libsodium's blocklist; every one also with the ignored top bit set
@@ -455,14 +456,10 @@ def test_decoders_on_arbitrary_bytes(data: bytes) -> None:
 @FUZZ
 @given(
     st.sampled_from(VALID),
-    st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=4),
+    EDITS,
     st.integers(-3, 3),
 )
 def test_decoders_on_mutated_valid_encodings(
     valid: bytes, edits: list[tuple[int, int]], resize: int
 ) -> None:
-    data = bytearray(valid)
-    for position, value in edits:
-        data[position % len(data)] = value
-    data = data[:resize] if resize < 0 else data + bytes(resize)
-    _decode_all(bytes(data))
+    _decode_all(mutate(valid, edits, resize))
