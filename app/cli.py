@@ -189,8 +189,8 @@ async def pick_listing(client: SourdineClient, query: str, key: str | None) -> D
                        + (f" with a key starting with {key!r}." if key else "."))
     if len(found) > 1:
         choices = "; ".join(listing_line(e) for e in found[:10])
-        raise CliError(f"{len(found)} directory entries match {query!r}: add --key with the "
-                       f"start of the right one's key. {choices}")
+        raise CliError(f"{len(found)} directory entries match {query!r}: add --key=PREFIX with "
+                       f"the start of the right one's key. {choices}")
     return found[0]
 
 
@@ -425,7 +425,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("address", nargs="?", help="their address or invitation link")
     p.add_argument("--from-directory", metavar="QUERY",
                    help="the one entry of your relay's directory matching QUERY")
-    p.add_argument("--key", help="with --from-directory: the start of their identity key")
+    p.add_argument("--key", metavar="PREFIX",
+                   help="with --from-directory: the start of their identity key (write "
+                   "--key=PREFIX: a key may start with '-')")
     p.add_argument("--name", help="the name to use for them")
     p = command("directory", cmd_directory,
                 "your relay's opt-in directory: publish or remove your name, search names")

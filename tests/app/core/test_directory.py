@@ -169,7 +169,9 @@ def test_cli_directory_publish_search_add_and_send(
 
     code, _, err = call("alice", "add-contact", "--from-directory", "bob")
     assert code == 1 and "2 directory entries match 'bob'" in err and "--key" in err
-    code, rows, err = call("alice", "add-contact", "--from-directory", "bob", "--key", bob_key[:8])
+    code, rows, err = call(
+        "alice", "add-contact", "--from-directory", "bob", f"--key={bob_key[:8]}"
+    )
     assert code == 0 and rows[0]["name"] == "Bob" and rows[0]["identity_key"] == bob_key
     assert "compare safety numbers" in err
     code, _, err = call("alice", "add-contact", "--from-directory", "carol")
@@ -187,3 +189,12 @@ def test_cli_directory_publish_search_add_and_send(
     assert code == 0 and rows == [{"removed": True}]
     code, rows, _ = call("alice", "directory", "search", "bob")
     assert [r["display_name"] for r in rows] == ["Bobby T"]
+
+
+def test_a_key_prefix_starting_with_a_dash_is_accepted() -> None:
+    # Identity keys are base64url: a prefix may start with "-", which argparse would take
+    # for an option after "--key "; "--key=PREFIX", as the CLI's help and errors say, works.
+    from app.cli import parser
+
+    args = parser().parse_args(["add-contact", "--from-directory", "bob", "--key=-AbC12"])
+    assert args.key == "-AbC12"
