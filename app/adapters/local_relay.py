@@ -2,8 +2,17 @@
 
 The client never imports the relay server (see docs/ARCHITECTURE.md); it runs
 ``python -m relay`` as a child process on 127.0.0.1, with its SQLite database in the user's
-data directory, and stops it on exit. The relay announces its bound port in a JSON log line
-(``{"event": "listening", ...}``) on stderr, which :class:`LocalRelay` waits for.
+data directory. The relay announces its bound port in a JSON log line
+(``{"event": "listening", ...}``) on stderr, which :class:`LocalRelay` waits for; its log goes
+to ``relay.log`` next to the database.
+
+There is ONE local relay per user, shared by every profile (``sourdine --profile NAME`` runs
+beside the first): when a Sourdine relay already answers ``GET /healthz`` on the wanted port,
+:meth:`LocalRelay.start` attaches to it instead of starting a second one, and
+:meth:`LocalRelay.stop` leaves it running. The port used is remembered in the relay directory
+(``port``), because every local account's address contains it; :meth:`LocalRelay.ensure_running`
+starts the relay again on that port when the process the app attached to went away (the other
+app quit). The database is shared, so nothing queued is lost.
 """
 
 from __future__ import annotations
@@ -14,13 +23,17 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 import platformdirs
 
 DEFAULT_PORT: Final = 8765
-"""The port a local relay asks for first; 0 (any free port) when it is taken."""
+"""The port a local relay asks for first (unless another was remembered)."""
 STARTUP_TIMEOUT: Final = 30.0
+PROBE_TIMEOUT: Final = 2.0
+PORT_FILE: Final = "port"
+LOG_FILE: Final = "relay.log"
+MAX_LOG_BYTES: Final = 1 << 20  # the log starts afresh past this size
 
 
 class LocalRelayError(Exception):
@@ -42,65 +55,200 @@ class RelayAddress:
         return f"ws://{self.host}:{self.port}"
 
 
+HOST: Final = "127.0.0.1"
+
+
+async def relay_answers(port: int, host: str = HOST, timeout: float = PROBE_TIMEOUT) -> bool:
+    """Whether a Sourdine relay answers ``GET /healthz`` with ``200 ok`` on ``host:port``."""
+    if not 0 < port < 65536:
+        return False
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(host, port)
+            try:
+                writer.write(
+                    f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                    "Connection: close\r\n\r\n".encode("ascii")
+                )
+                await writer.drain()
+                answer = await reader.read(4096)
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
+    except (OSError, TimeoutError):
+        return False
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0].split()
+    return len(status) >= 2 and status[1] == b"200" and body.strip() == b"ok"
+
+
 class LocalRelay:
-    """Start and stop a ``sourdine-relay`` child process bound to 127.0.0.1."""
+    """The shared ``sourdine-relay`` on 127.0.0.1: attach to it, or start it as a child."""
 
-    def __init__(self, directory: Path | None = None, port: int = DEFAULT_PORT) -> None:
-        self._directory = directory or default_relay_dir()  # database and relay key live here
-        self._port = port  # the port asked for; 0 means any free port
-        self._process: asyncio.subprocess.Process | None = None  # set while running
-        self._drain: asyncio.Task[None] | None = None  # reads the relay's log after start-up
+    def __init__(self, directory: Path | None = None, port: int | None = None) -> None:
+        self._directory = directory or default_relay_dir()  # database, key, port and log
+        # The port asked for: given, else remembered, else DEFAULT_PORT; 0 means any free port.
+        self._port = port if port is not None else self.remembered_port(self._directory)
+        self._process: asyncio.subprocess.Process | None = None  # set while we run it
+        self._drain: asyncio.Task[None] | None = None  # copies the relay's log after start-up
+        self._address: RelayAddress | None = None  # where the relay in use listens
+        self._starting = asyncio.Lock()
 
-    async def start(self) -> RelayAddress:
-        """Start the relay and return where it listens.
+    @staticmethod
+    def remembered_port(directory: Path | None = None) -> int:
+        """The port the local relay used last (DEFAULT_PORT when none was remembered)."""
+        path = (directory or default_relay_dir()) / PORT_FILE
+        try:
+            port = int(path.read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            return DEFAULT_PORT
+        return port if 0 < port < 65536 else DEFAULT_PORT
+
+    @property
+    def address(self) -> RelayAddress | None:
+        """Where the relay in use listens (None before :meth:`start`)."""
+        return self._address
+
+    @property
+    def owned(self) -> bool:
+        """Whether this app started the relay process it uses (and stops it on exit)."""
+        return self._process is not None and self._process.returncode is None
+
+    async def start(self, *, exact: bool = False) -> RelayAddress:
+        """Attach to the relay already answering on the wanted port, or start one.
+
+        When the wanted port is taken by another program, a free port is used instead,
+        unless ``exact`` (an existing account's address names the port: another one is
+        useless).
 
         Raises:
-            LocalRelayError: the relay exited or did not announce itself in time.
+            LocalRelayError: the relay exited or did not announce itself in time, or the
+                port is taken and ``exact`` was asked.
         """
+        async with self._starting:
+            if self._address is not None and (self.owned or await relay_answers(self._port)):
+                return self._address
+            address = await self._attach_or_start(exact)
+            self._address = address
+            self._port = address.port
+            self._remember(address.port)
+            return address
+
+    async def ensure_running(self) -> RelayAddress:
+        """Make sure a relay answers on the port in use; start it there again if it went
+        away (the app it belonged to quit, or it crashed).
+
+        Raises:
+            LocalRelayError: it cannot be started on that port.
+        """
+        async with self._starting:
+            if self._port and await relay_answers(self._port):
+                self._address = RelayAddress(HOST, self._port)
+                return self._address
+            await self._stop_process()
+            address = await self._attach_or_start(exact=bool(self._port))
+            self._address = address
+            self._port = address.port
+            self._remember(address.port)
+            return address
+
+    async def _attach_or_start(self, exact: bool) -> RelayAddress:
         self._directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for port in dict.fromkeys((self._port, 0)):
-            address = await self._try_start(port)
+        wanted = self._port
+        if wanted and await relay_answers(wanted):
+            return RelayAddress(HOST, wanted)
+        address = await self._try_start(wanted)
+        if address is not None:
+            return address
+        # Another app may have started it at the same moment: use theirs.
+        if wanted and await relay_answers(wanted):
+            return RelayAddress(HOST, wanted)
+        if exact and wanted:
+            raise LocalRelayError(
+                f"The relay on this computer cannot use port {wanted}: another program uses "
+                f"it. Close that program, or free the port, and start Sourdine again "
+                f"(details in {self._directory / LOG_FILE})."
+            )
+        if wanted:
+            address = await self._try_start(0)
             if address is not None:
                 return address
-        raise LocalRelayError("the relay on this computer could not start; see its log above")
+        raise LocalRelayError(
+            "The relay on this computer could not start; its log is "
+            f"{self._directory / LOG_FILE}."
+        )
+
+    def _remember(self, port: int) -> None:
+        with contextlib.suppress(OSError):
+            (self._directory / PORT_FILE).write_text(f"{port}\n", encoding="ascii")
+
+    def _open_log(self) -> IO[bytes]:
+        path = self._directory / LOG_FILE
+        with contextlib.suppress(OSError):
+            if path.stat().st_size > MAX_LOG_BYTES:
+                path.unlink()
+        return path.open("ab")
 
     async def _try_start(self, port: int) -> RelayAddress | None:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "relay",
-            "--host", "127.0.0.1", "--port", str(port),
-            "--database", str(self._directory / "relay.db"),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        log = self._open_log()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "relay",
+                "--host", HOST, "--port", str(port),
+                "--database", str(self._directory / "relay.db"),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+        except OSError as error:
+            log.close()
+            raise LocalRelayError(
+                f"The relay on this computer could not be started: {error.strerror or error}."
+            ) from None
         stream = process.stderr
         if stream is None:  # excluded by stderr=PIPE; kept for the type checker
-            raise LocalRelayError("the relay's log could not be read")
+            log.close()
+            raise LocalRelayError("The relay's log could not be read.")
         try:
             async with asyncio.timeout(STARTUP_TIMEOUT):
                 while line := await stream.readline():
+                    log.write(line)
                     with contextlib.suppress(ValueError):
                         event = json.loads(line)
                         if isinstance(event, dict) and event.get("event") == "listening":
+                            log.flush()
                             self._process = process
-                            self._drain = asyncio.create_task(self._drain_log(stream))
+                            self._drain = asyncio.create_task(self._copy_log(stream, log))
                             return RelayAddress(str(event["host"]), int(event["port"]))
         except TimeoutError:
             process.kill()
             await process.wait()
+            log.close()
             raise LocalRelayError(
-                f"the relay on this computer did not start within {STARTUP_TIMEOUT:.0f} s"
+                f"The relay on this computer did not start within {STARTUP_TIMEOUT:.0f} s "
+                f"(its log is {self._directory / LOG_FILE})."
             ) from None
         await process.wait()  # it exited: most often, the port was taken
+        log.close()
         return None
 
     @staticmethod
-    async def _drain_log(stream: asyncio.StreamReader) -> None:
-        while await stream.readline():  # keep the pipe from filling up; nothing is shown
-            pass
+    async def _copy_log(stream: asyncio.StreamReader, log: IO[bytes]) -> None:
+        try:
+            while line := await stream.readline():  # keeps the pipe from filling up
+                log.write(line)
+                log.flush()
+        finally:
+            log.close()
 
     async def stop(self) -> None:
-        """Stop the relay cleanly (SIGTERM: it commits what is pending), then wait for it."""
+        """Stop the relay if this app started it (SIGTERM: it commits what is pending), then
+        wait for it. A relay this app only attached to keeps running for its owner."""
+        await self._stop_process()
+        self._address = None
+
+    async def _stop_process(self) -> None:
         process, self._process = self._process, None
         if process is None:
             return
