@@ -67,10 +67,10 @@ QM_FILES := $(TS_FILES:.ts=.qm)
 
 translations: $(QM_FILES)
 
-resources/translations/%.qm: resources/translations/%.ts $(STAMP)
+resources/translations/%.qm: resources/translations/%.ts | $(STAMP)
 	$(VENV)/bin/pyside6-lrelease -silent $< -qm $@
 
-update-translations: $(STAMP)
+update-translations: | $(STAMP)
 	$(VENV)/bin/pyside6-lupdate -silent -locations none -no-obsolete \
 	  $$(find app -name '*.py' | sort) -ts $(TS_FILES)
 

@@ -14,13 +14,11 @@ from app.adapters.launcher_badge import LauncherEntry, TaskbarOverlay
 from tests.support.desktop_bus import LauncherEntryListener, wait_until
 
 
-
 @pytest.fixture
 def private_bus() -> None:
     # These tests must never broadcast on a developer's real desktop session.
-    assert os.environ.get("SOURDINE_SECRET_SERVICE") == os.environ.get("DBUS_SESSION_BUS_ADDRESS"), (
-        "run the tests inside tests/with-secret-service.sh (a private session bus)"
-    )
+    assert os.environ.get("SOURDINE_SECRET_SERVICE") == os.environ.get(
+        "DBUS_SESSION_BUS_ADDRESS"), "run inside tests/with-secret-service.sh (a private bus)"
 
 
 async def _record(updates: list[tuple[int, bool]], expected: int) -> LauncherEntryListener:
