@@ -6,6 +6,8 @@
   Secret Service): its I/O goes through ``app.adapters``.
 - The client (``app``) imports from ``relay`` only ``relay.protocol`` and ``relay.errors``,
   never the server or its storage.
+- Nothing below the user interface imports ``app.ui``; inside it, only the bridge (and the
+  application that builds it) reaches the client facade, and only the bridge has async slots.
 
 Every import statement counts, including those inside functions. Each rule is also run on a
 small offending tree (``test_each_rule_catches_*``) so that a rule that cannot fail is noticed.
@@ -41,7 +43,56 @@ RELAY_PUBLIC = {"relay.protocol", "relay.errors"}
 SUBMODULE_RULES: list[tuple[str, str, set[str], str]] = [
     ("app", "relay", RELAY_PUBLIC,
      "the client may import only relay.protocol and relay.errors from the relay"),
+    ("app/core", "app.ui", set(), "the core must not depend on the user interface"),
+    ("app/adapters", "app.ui", set(), "adapters must not depend on the user interface"),
 ]
+
+UI_SEAM = {"app/ui/bridge.py", "app/ui/application.py"}
+"""The only UI modules that may hold the client facade (the application builds the bridge)."""
+UI_SEAM_MODULES = {"app.core.client.SourdineClient", "qasync.asyncSlot"}
+
+
+def seam_violations(ui_dir: Path, base: Path = ROOT) -> list[str]:
+    """UI files outside the seam that import the client facade or qasync's asyncSlot
+    (``asyncSlot`` is allowed in the bridge only)."""
+    found = []
+    for path in sorted(ui_dir.rglob("*.py")):
+        relative = path.relative_to(base).as_posix()
+        names = imported_modules(path)
+        bad = names & UI_SEAM_MODULES if relative not in UI_SEAM else set()
+        if relative == "app/ui/application.py":
+            bad = names & {"qasync.asyncSlot"}
+        if bad:
+            found.append(f"{relative} imports {sorted(bad)}")
+    return found
+
+
+def test_views_reach_the_core_only_through_the_bridge() -> None:
+    bad = seam_violations(ROOT / "app" / "ui")
+    assert not bad, "the UI talks to the core only through app/ui/bridge.py:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize(("where", "statement", "caught"), [
+    ("app/ui/views/chat.py", "from app.core.client import SourdineClient", True),
+    ("app/ui/views/chat.py", "from qasync import asyncSlot", True),
+    ("app/ui/application.py", "from qasync import asyncSlot", True),
+    ("app/ui/application.py", "from app.core.client import SourdineClient", False),
+    ("app/ui/bridge.py", "from qasync import asyncSlot", False),
+    ("app/ui/views/chat.py", "from app.adapters.store import MessageRecord", False),
+])
+def test_the_seam_rule_can_fail(tmp_path: Path, where: str, statement: str,
+                                caught: bool) -> None:
+    offender = tmp_path / where
+    offender.parent.mkdir(parents=True)
+    offender.write_text(statement + "\n", encoding="utf-8")
+    assert bool(seam_violations(tmp_path / "app" / "ui", tmp_path)) is caught
+
+
+def test_the_core_rule_catches_a_ui_import(tmp_path: Path) -> None:
+    offender = tmp_path / "app" / "core" / "bad.py"
+    offender.parent.mkdir(parents=True)
+    offender.write_text("from app.ui.bridge import Bridge\n", encoding="utf-8")
+    assert submodule_violations(tmp_path / "app" / "core", "app.ui", set(), tmp_path)
 
 
 def imported_modules(path: Path) -> set[str]:
