@@ -36,6 +36,7 @@ from app.adapters.store import (
     NewMessage,
     PayloadKind,
     RejectedEnvelope,
+    StateChange,
 )
 from app.adapters.transport import (
     DEFAULT_BACKOFF,
@@ -68,10 +69,11 @@ from app.core.events import (
     ConversationUpdated,
     Event,
     MessageQueued,
+    MessageStateChanged,
     PrekeysPublished,
 )
 from app.core.journal import Journal
-from app.core.outbox import Outbox
+from app.core.outbox import DEFAULT_RECIPIENT_BACKOFF, Outbox
 from app.core.prekeys import ONE_TIME_TARGET, SIGNED_PREKEY_ROTATION, PrekeyUpkeep
 from app.core.receive import SYNC_PREFIX, ReceivePipeline
 from app.core.sessions import SessionBook
@@ -84,6 +86,8 @@ _log = logging.getLogger(__name__)
 
 DEFAULT_MAINTENANCE_INTERVAL: Final = 3600.0
 MAX_DIRECTORY_RESULTS: Final = MAX_SEARCH_RESULTS  # the protocol's bound on a directory search
+MAX_DRAFT_BYTES: Final = 4 * messages.MAX_TEXT_BYTES
+"""Longest draft kept (UTF-8 bytes): room to trim a text that is too long to send."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class ClientOptions:
     settings: ConnectionSettings = DEFAULT_SETTINGS  # transport timeouts
     ssl: _ssl.SSLContext | None = None  # for wss:// relays (None: system defaults)
     invitation: str | None = None  # code to register on an invitation-only relay
+    recipient_backoff: Backoff = DEFAULT_RECIPIENT_BACKOFF  # asks for a contact not set up yet
 
 
 class EventStream:
@@ -161,6 +166,7 @@ class SourdineClient:
         self._closed = False
         self._started = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._retrying: set[tuple[int, bytes]] = set()  # (contact, message id) being retried
         self._maintenance: asyncio.Task[None] | None = None
         self._connection_state = ConnectionState.OFFLINE
         self._journal = Journal(opened.store, self._failed, self._now_ms)
@@ -230,6 +236,7 @@ class SourdineClient:
         self._outbox = Outbox(
             self._identity.public, self._sessions, self._journal, self._pool, self._emit,
             self._now, window=o.deposit_window, ttl_seconds=o.envelope_ttl,
+            recipient_backoff=o.recipient_backoff,
         )
         self._outbox.load(await store.outbox())
         self._receive = ReceivePipeline(
@@ -370,7 +377,7 @@ class SourdineClient:
         self._emit(ConnectionChanged(self._account.relay_url, state.value, own=True))
         if state is ConnectionState.AUTHENTICATED:
             self._spawn(self.maintain_prekeys(), "publish prekeys")
-            self._outbox.wake()
+            self._outbox.retry_waiting()
 
     async def _on_delivery(self, delivery: Delivery) -> None:
         if self._failure is None and not self._closed:
@@ -596,6 +603,47 @@ class SourdineClient:
         self._emit(ConversationUpdated(contact.contact_id))
         return record
 
+    async def retry_message(self, reference: str | int, message_id: bytes) -> None:
+        """Queue one of our failed messages again (same id, same text, same time), for the
+        user's "retry"; event MessageStateChanged(queued) once it is on disk. The recipient
+        drops a copy it already has.
+
+        Raises:
+            UnknownContact. KeyChangePending: the contact's key changed (accept it first).
+            SendError: not one of our messages in that conversation, not failed, already
+                being retried, or no relay known for the contact.
+        """
+        self._check()
+        contact = self._contacts.find(reference)
+        self._contacts.check_can_send(contact)
+        if contact.relay_url is None:
+            raise SendError(f"No relay is known for {contact.display_name}: add their address.")
+        key = (contact.contact_id, message_id)
+        if key in self._retrying:
+            raise SendError("This message cannot be retried.")
+        self._retrying.add(key)
+        try:
+            record = await self._store.message(contact.contact_id, message_id, outgoing=True)
+            if record is None or record.state is not MessageState.FAILED:
+                raise SendError("This message cannot be retried.")
+            self._check()
+            sender = messages.SenderProfile(self._account.relay_url, self._account.display_name)
+            plaintext = messages.encode(
+                messages.TextMessage(message_id, record.sent_at, record.body, sender)
+            )
+            changes = self._journal.changes
+            index = len(changes.states)
+            changes.states.append(StateChange(contact.contact_id, message_id, MessageState.QUEUED,
+                                              self._now_ms(), None))
+            self._outbox.enqueue(contact.identity_key, contact.relay_url, PayloadKind.TEXT,
+                                 plaintext, message_id, contact.contact_id)
+            applied = await self._journal.commit()
+        finally:
+            self._retrying.discard(key)
+        if applied.states_changed[index]:
+            self._emit(MessageStateChanged(contact.contact_id, message_id, MessageState.QUEUED))
+            self._emit(ConversationUpdated(contact.contact_id))
+
     async def sync(self, timeout: float = 30.0) -> None:
         """Wait until every envelope the relay held for us when this was called has been
         processed and stored (a marker deposited to our own mailbox comes back after them).
@@ -642,6 +690,30 @@ class SourdineClient:
         self._journal.changes.read_through.append((contact.contact_id, seq))
         await self._journal.commit()
         self._emit(ConversationUpdated(contact.contact_id))
+
+    async def draft(self, reference: str | int) -> str:
+        """The unsent text of the conversation with a contact, ``""`` when there is none.
+        Drafts live in the encrypted database only. Raises: UnknownContact."""
+        self._check()
+        return await self._store.draft(self._contacts.find(reference).contact_id)
+
+    async def save_draft(self, reference: str | int, text: str) -> None:
+        """Keep ``text`` as the conversation's draft (``""`` deletes it); durable on return.
+
+        Raises:
+            UnknownContact. SendError: the text is not valid Unicode or longer than
+            :data:`MAX_DRAFT_BYTES`.
+        """
+        self._check()
+        contact = self._contacts.find(reference)
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise SendError("The draft is not valid text.") from None
+        if size > MAX_DRAFT_BYTES:
+            raise SendError(f"The draft is longer than {MAX_DRAFT_BYTES} bytes.")
+        self._journal.changes.drafts.append((contact.contact_id, text))
+        await self._journal.commit()
 
     async def search(
         self, text: str, *, contact: str | int | None = None, limit: int = 50

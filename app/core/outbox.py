@@ -9,6 +9,11 @@ envelope is deposited again (the recipient drops the copy). The item leaves the 
 when the relay confirmed the durable store (state sent), or when the relay refused it for good
 (state failed, with the reason). Transient failures are retried with a jittered backoff.
 Deposits are pipelined (up to ``window`` in flight).
+
+A contact who has not set up yet (their relay has no mailbox or no prekeys for them: they
+never connected, or have not published) is *waited for*: their messages stay queued and the
+bundle is asked for again with a slow backoff (``recipient_backoff``) and at every reconnect
+(:meth:`Outbox.retry_waiting`), never turned into failures.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from app.adapters.store import (
     PayloadKind,
     StateChange,
 )
-from app.adapters.transport import InvalidSettings, RelayRefused, TransportError
+from app.adapters.transport import Backoff, InvalidSettings, RelayRefused, TransportError
 from app.core.events import Event, MessageStateChanged
 from app.core.journal import Journal
 from app.core.sessions import SessionBook
@@ -40,7 +45,12 @@ from crypto.x3dh import PrekeyBundle
 
 _log = logging.getLogger(__name__)
 
-PERMANENT_BUNDLE_CODES: Final = frozenset({"unknown_mailbox", "not_found", "malformed"})
+PERMANENT_BUNDLE_CODES: Final = frozenset({"malformed"})
+NOT_YET_BUNDLE_CODES: Final = frozenset({"unknown_mailbox", "not_found"})
+"""The contact's relay has no mailbox or no prekeys for them *yet*: wait, do not fail."""
+DEFAULT_RECIPIENT_BACKOFF: Final = Backoff(initial=5.0, maximum=300.0, jitter=0.2)
+TYPING_TTL: Final = 30
+"""Seconds a relay keeps a typing indicator: a late one is worse than none."""
 RETRY_CODES: Final = frozenset({"rate_limited", "internal", "quota_exceeded"})
 _JITTER: Final = _random.SystemRandom().random
 
@@ -74,7 +84,7 @@ class Outbox:
     def __init__(
         self, own_identity: bytes, sessions: SessionBook, journal: Journal, pool: RelayPool,
         emit: Callable[[Event], None], now: Callable[[], int], *, window: int = 32,
-        ttl_seconds: int | None = None,
+        ttl_seconds: int | None = None, recipient_backoff: Backoff = DEFAULT_RECIPIENT_BACKOFF,
     ) -> None:
         self._own = own_identity
         self._sessions = sessions
@@ -88,6 +98,9 @@ class Outbox:
         # recipient -> its items without an envelope yet (uncommitted ones included)
         self._unencrypted: dict[bytes, int] = {}
         self._fetching: dict[bytes, asyncio.Task[None]] = {}  # bundle fetches by recipient
+        self._recipient_backoff = recipient_backoff  # between asks for a not-yet-set-up contact
+        # recipient not set up yet -> (asks so far, loop time before which none is made)
+        self._waiting: dict[bytes, tuple[int, float]] = {}
         self._in_flight = 0
         self._wake = asyncio.Event()
         self._empty = asyncio.Event()
@@ -98,7 +111,12 @@ class Outbox:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def load(self, records: list[OutboxRecord]) -> None:
+        """Take over the stored items; typing indicators of an earlier run are dropped (they
+        would be stale)."""
         for r in records:
+            if r.kind is PayloadKind.TYPING:
+                self._journal.changes.outbox_done.append(r.seq)
+                continue
             self._track(OutboxItem(r.seq, r.recipient, r.relay_url, r.kind, r.message_id,
                                    r.conversation_id, r.plaintext, r.envelope))
 
@@ -117,6 +135,15 @@ class Outbox:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def retry_waiting(self) -> None:
+        """Ask again now for the bundles of contacts who had not set up yet (on reconnect)."""
+        self._waiting = {r: (asks, 0.0) for r, (asks, _) in self._waiting.items()}
+        self._wake.set()
+
+    def waiting_for(self, recipient: bytes) -> bool:
+        """Whether messages to ``recipient`` wait for them to set up (connect, publish keys)."""
+        return recipient in self._waiting
 
     def __len__(self) -> int:
         return len(self._items)
@@ -204,6 +231,7 @@ class Outbox:
                     blocked.add(item.recipient)
                     next_retry = self._ensure_session(item, now, next_retry)
                     continue
+                self._waiting.pop(item.recipient, None)
                 self._encrypt_stored(item)
                 encrypted = True
             if not item.durable or item.in_flight:
@@ -245,6 +273,10 @@ class Outbox:
         recipient = item.recipient
         if recipient in self._fetching:
             return next_retry
+        waiting = self._waiting.get(recipient)
+        if waiting is not None and waiting[1] > now:
+            wait = waiting[1] - now
+            return wait if next_retry is None else min(next_retry, wait)
         task = asyncio.get_running_loop().create_task(
             self._fetch_bundle(recipient, item.relay_url), name="bundle fetch"
         )
@@ -267,8 +299,12 @@ class Outbox:
                         None if opk is None else opk.public_key,
                     )
                     self._sessions.start(bundle, self._now())
+                    self._waiting.pop(recipient, None)
                     return
                 except RelayRefused as refused:
+                    if refused.code in NOT_YET_BUNDLE_CODES:
+                        self._wait_for(recipient, refused)
+                        return
                     if refused.code in PERMANENT_BUNDLE_CODES:
                         self._fail_unencrypted(
                             recipient, f"The contact's relay has no keys for them: "
@@ -293,6 +329,14 @@ class Outbox:
             self._fetching.pop(recipient, None)
             self._wake.set()
 
+    def _wait_for(self, recipient: bytes, refused: RelayRefused) -> None:
+        """The contact has not set up yet: keep their messages queued, ask again later."""
+        asks = self._waiting.get(recipient, (0, 0.0))[0]
+        delay = self._recipient_backoff.delay(asks, _JITTER)
+        self._waiting[recipient] = (asks + 1, asyncio.get_running_loop().time() + delay)
+        _log.info("the contact has not set up yet (%s); asking again in %.0f s",
+                  refused.code, delay)
+
     def _fail_unencrypted(self, recipient: bytes, reason: str) -> None:
         for item in list(self._items.values()):
             if item.recipient == recipient and item.envelope is None:
@@ -313,7 +357,10 @@ class Outbox:
         retry: float | None = None
         try:
             connection = self._pool.for_url(item.relay_url)
-            (outcome,) = await connection.deposit([item.recipient], envelope, self._ttl)
+            ttl = self._ttl
+            if item.kind is PayloadKind.TYPING:
+                ttl = TYPING_TTL if ttl is None else min(TYPING_TTL, ttl)
+            (outcome,) = await connection.deposit([item.recipient], envelope, ttl)
             if outcome.envelope_id is not None:
                 self._finish(item, MessageState.SENT, None)
             elif outcome.code in RETRY_CODES:

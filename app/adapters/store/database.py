@@ -197,6 +197,14 @@ class ClientStore:
     async def rejected_envelopes(self) -> list[RejectedEnvelope]:
         return await self._run(reads.rejected_envelopes)
 
+    async def draft(self, conversation_id: int) -> str:
+        """The conversation's unsent text, ``""`` when there is none."""
+        return await self._run(reads.draft, conversation_id)
+
+    async def newly_read(self, conversation_id: int, through: int) -> list[bytes]:
+        """Ids of the received messages that moving the read marker to ``through`` reads."""
+        return await self._run(reads.newly_read, conversation_id, through)
+
     async def count_messages(self, conversation_id: int | None = None) -> int:
         return await self._run(reads.count_messages, conversation_id)
 

@@ -187,3 +187,24 @@ def count_messages(db: Any, conversation_id: int | None = None) -> int:
     return int(db.execute(
         "SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
     ).fetchone()[0])
+
+
+def draft(db: Any, conversation_id: int) -> str:
+    """The conversation's draft, ``""`` when there is none."""
+    row = db.execute(
+        "SELECT body FROM drafts WHERE conversation_id = ?", (conversation_id,)
+    ).fetchone()
+    return "" if row is None else str(row[0])
+
+
+def newly_read(db: Any, conversation_id: int, through: int) -> list[bytes]:
+    """Ids of the received messages a move of the read marker to ``through`` would read:
+    incoming, decrypted (not undecryptable), with ``read_through < seq <= through``."""
+    rows = db.execute(
+        "SELECT m.message_id FROM messages m JOIN conversations c"
+        " ON c.conversation_id = m.conversation_id"
+        " WHERE m.conversation_id = ? AND m.outgoing = 0 AND m.state = 'received'"
+        " AND m.seq > c.read_through AND m.seq <= ? ORDER BY m.seq",
+        (conversation_id, through),
+    ).fetchall()
+    return [bytes(r[0]) for r in rows]

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 
 class MessageState(enum.StrEnum):
-    """Where a message is in its life. Outgoing: queued -> sent -> delivered, or failed.
+    """Where a message is in its life. Outgoing: queued -> sent -> delivered -> read, or
+    failed (and queued again when the user retries it).
 
     Incoming: received, or undecryptable (recorded with a reason, never dropped).
     """
@@ -21,6 +22,8 @@ class MessageState(enum.StrEnum):
     """The recipient's relay confirmed it stored the envelope durably."""
     DELIVERED = "delivered"
     """The recipient's client confirmed (delivery receipt) it stored the message."""
+    READ = "read"
+    """The recipient's client said (read receipt, opt-in on their side) the user read it."""
     FAILED = "failed"
     """Cannot be sent (the relay refused it for good); ``reason`` says why."""
     RECEIVED = "received"
@@ -31,15 +34,18 @@ class MessageState(enum.StrEnum):
 
 OUTGOING_ORDER: dict[MessageState, int] = {
     MessageState.QUEUED: 0, MessageState.SENT: 1, MessageState.DELIVERED: 2,
+    MessageState.READ: 3,
 }
-"""Outgoing states only move forward in this order (a late "sent" never undoes "delivered")."""
+"""Outgoing states only move forward in this order (a late "sent" never undoes "delivered",
+a late "delivered" never undoes "read"). The one way back is a retry: failed -> queued."""
 
 
 class PayloadKind(enum.StrEnum):
     """What an outbox item carries."""
 
     TEXT = "text"
-    RECEIPT = "receipt"
+    RECEIPT = "receipt"  # delivery and read receipts
+    TYPING = "typing"  # a typing indicator: short time-to-live, dropped after a restart
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,13 +197,14 @@ class Changes:
     outbox_done: list[int] = field(default_factory=list)  # seqs to delete
     read_through: list[tuple[int, int]] = field(default_factory=list)  # (conversation, seq)
     rejected: list[RejectedEnvelope] = field(default_factory=list)
+    drafts: list[tuple[int, str]] = field(default_factory=list)  # (conversation, text; "" deletes)
 
     def is_empty(self) -> bool:
         return not (
             self.account or self.prekeys or self.contacts or self.sessions or self.sessions_removed
             or self.messages
             or self.states or self.outbox or self.outbox_encrypted or self.outbox_done
-            or self.read_through or self.rejected
+            or self.read_through or self.rejected or self.drafts
         )
 
 

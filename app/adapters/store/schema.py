@@ -8,6 +8,8 @@ edit a released migration; add a new one.
   de-duplication, rejected envelopes.
 - Version 2: full-text search over message bodies (FTS5, external content on ``messages``,
   kept in sync by triggers) and the backfill of messages written before it.
+- Version 3: drafts, one per conversation (the composer's unsent text, encrypted like the
+  rest of the database, never in a plain file).
 """
 
 from __future__ import annotations
@@ -117,7 +119,15 @@ _V2: Final = (
     "INSERT INTO message_search (message_search) VALUES ('rebuild')",
 )
 
-MIGRATIONS: Final[tuple[Sequence[str], ...]] = (_V1, _V2)
+_V3: Final = (
+    """CREATE TABLE drafts (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations (conversation_id),
+        body TEXT NOT NULL CHECK (body != ''),
+        updated_at INTEGER NOT NULL
+    )""",
+)
+
+MIGRATIONS: Final[tuple[Sequence[str], ...]] = (_V1, _V2, _V3)
 """``MIGRATIONS[n - 1]`` takes a database from version ``n - 1`` to ``n``."""
 LATEST_VERSION: Final = len(MIGRATIONS)
 

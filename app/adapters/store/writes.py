@@ -15,7 +15,9 @@ _ADVANCE: Final = {
     # new state -> the states it may replace (outgoing messages only move forward)
     MessageState.SENT: ("queued",),
     MessageState.DELIVERED: ("queued", "sent"),
+    MessageState.READ: ("queued", "sent", "delivered"),
     MessageState.FAILED: ("queued",),
+    MessageState.QUEUED: ("failed",),  # the user retries a failed message
 }
 
 
@@ -121,6 +123,16 @@ def _write(db: Any, c: Changes, now_ms: int) -> Applied:
             "INSERT INTO rejected_envelopes (received_at, reason, claimed_sender) VALUES (?, ?, ?)",
             [(r.received_at, r.reason, r.claimed_sender) for r in c.rejected],
         )
+    for conversation_id, text in c.drafts:
+        if text:
+            db.execute(
+                "INSERT INTO drafts (conversation_id, body, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (conversation_id) DO UPDATE SET body = excluded.body,"
+                " updated_at = excluded.updated_at",
+                (conversation_id, text, now_ms),
+            )
+        else:
+            db.execute("DELETE FROM drafts WHERE conversation_id = ?", (conversation_id,))
     return Applied(tuple(seqs), tuple(changed), tuple(outbox_seqs))
 
 

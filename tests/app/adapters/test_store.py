@@ -323,7 +323,7 @@ def test_migration_from_version_one_indexes_old_messages(tmp_path: Path) -> None
     assert run(scenario()) == ["written before search existed"]
     db = sqlcipher3.connect(str(path))
     db.execute(f"PRAGMA key = \"x'{KEY.hex()}'\"")
-    assert schema_version(db) == LATEST_VERSION == 2
+    assert schema_version(db) == LATEST_VERSION == 3
     db.close()
 
 

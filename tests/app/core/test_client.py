@@ -358,26 +358,3 @@ def test_a_burst_is_stored_in_few_transactions_exactly_once(
             await bob.close()
 
     run(scenario())
-
-
-def test_a_message_to_someone_without_an_account_fails_with_a_reason(
-    tmp_path: Path, memory_keyring: MemoryKeyring
-) -> None:
-    async def scenario() -> None:
-        async with relay_at(tmp_path) as relay:
-            alice = await new_client(tmp_path, "Alice", relay.url)
-            nobody = await new_client(tmp_path, "Nobody", relay.url)  # never connects
-            events = alice.subscribe()
-            await alice.start()
-            await alice.add_contact(nobody.address, "Nobody")
-            sent = await alice.send_text("nobody", "is anyone there?")
-            failed = await next_event(events, MessageStateChanged, message_id=sent.message_id)
-            assert failed.state is MessageState.FAILED
-            assert failed.reason is not None and "unknown_mailbox" in failed.reason
-            (stored,) = await alice.history("nobody")
-            assert stored.state is MessageState.FAILED and stored.reason == failed.reason
-            assert alice.outbox_size == 0
-            await alice.close()
-            await nobody.close()
-
-    run(scenario())
