@@ -86,6 +86,8 @@ _log = logging.getLogger(__name__)
 
 DEFAULT_MAINTENANCE_INTERVAL: Final = 3600.0
 MAX_DIRECTORY_RESULTS: Final = MAX_SEARCH_RESULTS  # the protocol's bound on a directory search
+TYPING_INTERVAL: Final = 3.0
+"""Seconds between two typing indicators to the same contact, at least."""
 MAX_DRAFT_BYTES: Final = 4 * messages.MAX_TEXT_BYTES
 """Longest draft kept (UTF-8 bytes): room to trim a text that is too long to send."""
 
@@ -167,6 +169,11 @@ class SourdineClient:
         self._started = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._retrying: set[tuple[int, bytes]] = set()  # (contact, message id) being retried
+        self._reading = asyncio.Lock()  # held while the read marker moves (see mark_read)
+        self._read_receipts = False  # the user allows read receipts (opt-in)
+        self._typing = False  # the user allows typing indicators (opt-in)
+        self._off_duty = False  # nothing of the above is sent while True
+        self._typing_sent: dict[int, float] = {}  # contact id -> clock time of the last one
         self._maintenance: asyncio.Task[None] | None = None
         self._connection_state = ConnectionState.OFFLINE
         self._journal = Journal(opened.store, self._failed, self._now_ms)
@@ -683,13 +690,99 @@ class SourdineClient:
 
     async def mark_read(self, reference: str | int, through: int | None = None) -> None:
         """Move the conversation's read marker to ``through`` (default: its last message).
-        Local only: nothing is sent to anyone."""
+
+        With read receipts on (:meth:`set_privacy`) and not off duty, the contact gets one
+        read receipt for the received messages this newly reads; otherwise nothing is sent
+        to anyone. Raises: UnknownContact.
+        """
         self._check()
         contact = self._contacts.find(reference)
-        seq = through if through is not None else await self._conversations.latest_seq(contact)
-        self._journal.changes.read_through.append((contact.contact_id, seq))
-        await self._journal.commit()
+        async with self._reading:  # one marker move at a time: each message is read once
+            seq = (through if through is not None
+                   else await self._conversations.latest_seq(contact))
+            read: list[bytes] = []
+            if self._may_tell(contact, self._read_receipts):
+                read = await self._store.newly_read(contact.contact_id, seq)
+            self._check()
+            self._journal.changes.read_through.append((contact.contact_id, seq))
+            if read and self._may_tell(contact, self._read_receipts):
+                self._send_read_receipts(contact, read)
+            await self._journal.commit()
         self._emit(ConversationUpdated(contact.contact_id))
+
+    def _send_read_receipts(self, contact: ContactRecord, read: list[bytes]) -> None:
+        relay_url = contact.relay_url
+        if relay_url is None:
+            return
+        now_ms = self._now_ms()
+        for start in range(0, len(read), messages.MAX_RECEIPT_IDS):
+            chunk = tuple(read[start : start + messages.MAX_RECEIPT_IDS])
+            receipt = messages.ReadReceipt(self.options.random(16), now_ms, chunk)
+            self._outbox.enqueue(contact.identity_key, relay_url, PayloadKind.RECEIPT,
+                                 messages.encode(receipt), None, contact.contact_id)
+
+    # --- activity shared with contacts (opt-in, never off duty) ---------------------------------
+
+    def set_privacy(self, *, read_receipts: bool, typing: bool) -> None:
+        """Whether to send read receipts and typing indicators (both off by default; the
+        user's settings). Delivery receipts are always sent: they are not activity."""
+        self._read_receipts = read_receipts
+        self._typing = typing
+
+    def set_off_duty(self, off_duty: bool) -> None:
+        """While off duty no read receipt and no typing indicator is sent (messages read then
+        never get one later) and no :class:`ContactTyping` event is emitted. Nobody is told."""
+        self._off_duty = off_duty
+        self._receive.off_duty = off_duty
+
+    @property
+    def off_duty(self) -> bool:
+        return self._off_duty
+
+    @property
+    def read_receipts(self) -> bool:
+        """Whether read receipts are sent (when not off duty)."""
+        return self._read_receipts
+
+    @property
+    def typing_indicators(self) -> bool:
+        """Whether typing indicators are sent (when not off duty)."""
+        return self._typing
+
+    async def send_typing(self, reference: str | int) -> None:
+        """Tell the contact we are typing, if the user allows it and is not off duty; at most
+        one per :data:`TYPING_INTERVAL` seconds per contact, only over an existing session
+        (a typing indicator never starts one), kept by relays for seconds only.
+
+        Raises:
+            UnknownContact.
+        """
+        self._check()
+        contact = self._contacts.find(reference)
+        relay_url = contact.relay_url
+        if relay_url is None or not self._may_tell(contact, self._typing):
+            return
+        if not self._sessions.can_encrypt(contact.identity_key):
+            return
+        now = self.options.clock.now()
+        last = self._typing_sent.get(contact.contact_id)
+        if last is not None and 0 <= now - last < TYPING_INTERVAL:
+            return
+        self._typing_sent[contact.contact_id] = now
+        typing = messages.Typing(self.options.random(16), self._now_ms())
+        self._outbox.enqueue(contact.identity_key, relay_url, PayloadKind.TYPING,
+                             messages.encode(typing), None, contact.contact_id)
+        await self._journal.commit()
+
+    def _may_tell(self, contact: ContactRecord, allowed: bool) -> bool:
+        """Whether activity the user allowed may go to ``contact`` now."""
+        return (allowed and not self._off_duty and contact.relay_url is not None
+                and contact.pending_identity_key is None)
+
+    @property
+    def received_envelopes(self) -> int:
+        """Envelopes delivered to us and handled since opening (tests, benchmarks)."""
+        return self._receive.processed
 
     async def draft(self, reference: str | int) -> str:
         """The unsent text of the conversation with a contact, ``""`` when there is none.

@@ -38,7 +38,8 @@ class MessageUndecryptable:
 
 @dataclass(frozen=True, slots=True)
 class MessageStateChanged:
-    """One of our messages moved on: sent (relay stored it), delivered (receipt) or failed."""
+    """One of our messages moved on: sent (relay stored it), delivered (receipt), read (read
+    receipt), failed, or queued again (the user retried it)."""
 
     contact_id: int
     message_id: bytes
@@ -97,6 +98,14 @@ class ConversationUpdated:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactTyping:
+    """The contact is typing in their conversation with us (they chose to share it): show it
+    for a few seconds. Never emitted while we are off duty."""
+
+    contact_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class PrekeysPublished:
     """The relay confirmed our signed prekey and now holds ``one_time_count`` one-time keys."""
 
@@ -115,5 +124,5 @@ class ClientFailed:
 Event = (
     MessageQueued | MessageReceived | MessageUndecryptable | MessageStateChanged
     | EnvelopeRejected | ContactAdded | ContactUpdated | ContactKeyChanged | ConnectionChanged
-    | ConversationUpdated | PrekeysPublished | ClientFailed
+    | ConversationUpdated | ContactTyping | PrekeysPublished | ClientFailed
 )

@@ -7,6 +7,11 @@ Layout, version 1 (integers big-endian)::
     kind 1, text:              has-sender u8 (0/1) [‖ relay URL (u16 length ‖ UTF-8)
                                ‖ display name (u16 length ‖ UTF-8)] ‖ text (u32 length ‖ UTF-8)
     kind 2, delivery receipt:  count u16 (1..MAX_RECEIPT_IDS) ‖ the received message ids (16 each)
+    kind 3, read receipt:      count u16 (1..MAX_RECEIPT_IDS) ‖ the read message ids (16 each)
+    kind 4, typing:            nothing (the author is typing in this conversation now)
+
+Read receipts and typing indicators are opt-in on the author's side and never sent while off
+duty (DESIGN, product rule 2); the message id of a receipt or of a typing indicator is random.
 
 The *sender* part of a text tells the recipient where to answer (our relay) and what we call
 ourselves; it is authenticated by the ratchet like the rest. The decoder is strict: exact
@@ -38,6 +43,8 @@ _U32: Final = struct.Struct(">I")
 class MessageKind(enum.IntEnum):
     TEXT = 1
     DELIVERY_RECEIPT = 2
+    READ_RECEIPT = 3
+    TYPING = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +72,24 @@ class DeliveryReceipt:
     received: tuple[bytes, ...]
 
 
-AppMessage = TextMessage | DeliveryReceipt
+@dataclass(frozen=True, slots=True)
+class ReadReceipt:
+    """The author's user read these messages (by id) of the conversation."""
+
+    message_id: bytes
+    timestamp: int
+    read: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    """The author is typing in the conversation (the receiver shows it for a few seconds)."""
+
+    message_id: bytes
+    timestamp: int
+
+
+AppMessage = TextMessage | DeliveryReceipt | ReadReceipt | Typing
 
 
 def _utf8(text: str, limit: int, what: str) -> bytes:
@@ -100,12 +124,17 @@ def encode(message: AppMessage) -> bytes:
         body = _utf8(message.text, MAX_TEXT_BYTES, "message")
         parts += [_U32.pack(len(body)), body]
         return b"".join(parts)
-    ids = message.received
+    if isinstance(message, Typing):
+        return _HEAD.pack(VERSION, MessageKind.TYPING, message.message_id, message.timestamp)
+    if isinstance(message, ReadReceipt):
+        kind, ids = MessageKind.READ_RECEIPT, message.read
+    else:
+        kind, ids = MessageKind.DELIVERY_RECEIPT, message.received
     if not 1 <= len(ids) <= MAX_RECEIPT_IDS:
         raise MessageFormatError(f"A receipt lists 1 to {MAX_RECEIPT_IDS} message ids.")
     if any(type(i) is not bytes or len(i) != MESSAGE_ID_SIZE for i in ids):
         raise MessageFormatError("A message id is 16 bytes.")
-    head = _HEAD.pack(VERSION, MessageKind.DELIVERY_RECEIPT, message.message_id, message.timestamp)
+    head = _HEAD.pack(VERSION, kind, message.message_id, message.timestamp)
     return head + _U16.pack(len(ids)) + b"".join(ids)
 
 
@@ -159,13 +188,18 @@ def decode(data: bytes) -> AppMessage:
             raise MessageFormatError("The message's sender flag is neither 0 nor 1.")
         text = r.text(_U32.unpack(r.take(4))[0], MAX_TEXT_BYTES, "message")
         result = TextMessage(message_id, timestamp, text, sender)
-    elif kind == MessageKind.DELIVERY_RECEIPT:
+    elif kind in (MessageKind.DELIVERY_RECEIPT, MessageKind.READ_RECEIPT):
         (count,) = _U16.unpack(r.take(2))
         if not 1 <= count <= MAX_RECEIPT_IDS:
             raise MessageFormatError(f"A receipt lists 1 to {MAX_RECEIPT_IDS} message ids.")
         block = r.take(count * MESSAGE_ID_SIZE)
         ids = tuple(block[i : i + MESSAGE_ID_SIZE] for i in range(0, len(block), MESSAGE_ID_SIZE))
-        result = DeliveryReceipt(message_id, timestamp, ids)
+        if kind == MessageKind.READ_RECEIPT:
+            result = ReadReceipt(message_id, timestamp, ids)
+        else:
+            result = DeliveryReceipt(message_id, timestamp, ids)
+    elif kind == MessageKind.TYPING:
+        result = Typing(message_id, timestamp)
     else:
         raise MessageFormatError(f"Unknown message kind {kind}.")
     if r.offset != len(data):

@@ -113,12 +113,14 @@ class Outbox:
     def load(self, records: list[OutboxRecord]) -> None:
         """Take over the stored items; typing indicators of an earlier run are dropped (they
         would be stale)."""
+        stale = [r.seq for r in records if r.kind is PayloadKind.TYPING]
+        if stale:
+            self._journal.changes.outbox_done.extend(stale)
+            self._journal.request()
         for r in records:
-            if r.kind is PayloadKind.TYPING:
-                self._journal.changes.outbox_done.append(r.seq)
-                continue
-            self._track(OutboxItem(r.seq, r.recipient, r.relay_url, r.kind, r.message_id,
-                                   r.conversation_id, r.plaintext, r.envelope))
+            if r.kind is not PayloadKind.TYPING:
+                self._track(OutboxItem(r.seq, r.recipient, r.relay_url, r.kind, r.message_id,
+                                       r.conversation_id, r.plaintext, r.envelope))
 
     def start(self) -> None:
         if self._task is None:

@@ -37,6 +37,7 @@ from app.core.contacts import ContactBook
 from app.core.errors import AddressError, MessageFormatError
 from app.core.events import (
     ContactAdded,
+    ContactTyping,
     ContactUpdated,
     ConversationUpdated,
     EnvelopeRejected,
@@ -90,6 +91,7 @@ class ReceivePipeline:
         self._acks: set[asyncio.Task[None]] = set()  # acknowledgements in flight
         self._sync_tasks: set[asyncio.Task[None]] = set()  # sync markers waiting for their ack
         self.processed = 0  # envelopes handled (tests, benchmarks)
+        self.off_duty = False  # set by the client: no typing indicator is shown while True
 
     # --- entry point --------------------------------------------------------------------------
 
@@ -151,13 +153,18 @@ class ReceivePipeline:
             return
         if contact is None:
             if not isinstance(message, messages.TextMessage):
-                self._reject("A receipt came from someone who is not a contact.", sender, now_ms)
+                self._reject("A receipt or typing indicator came from someone who is not a "
+                             "contact.", sender, now_ms)
                 return
             contact = self._new_stranger(sender, message.sender, int(now))
         if isinstance(message, messages.TextMessage):
             self._text(contact, sender, message, now_ms)
+        elif isinstance(message, messages.DeliveryReceipt):
+            self._receipt(contact, message.received, MessageState.DELIVERED, now_ms)
+        elif isinstance(message, messages.ReadReceipt):
+            self._receipt(contact, message.read, MessageState.READ, now_ms)
         else:
-            self._receipt(contact, message, now_ms)
+            self._typing(contact)
 
     def _own_envelope(self, kind: EnvelopeKind, payload: bytes, now_ms: int) -> None:
         if kind is EnvelopeKind.RECEIPT and payload.startswith(SYNC_PREFIX):
@@ -229,22 +236,30 @@ class ReceivePipeline:
             due[2].append(text.message_id)
 
     def _receipt(
-        self, contact: ContactRecord, receipt: messages.DeliveryReceipt, now_ms: int
+        self, contact: ContactRecord, ids: tuple[bytes, ...], state: MessageState, now_ms: int
     ) -> None:
+        """A delivery or read receipt: move our messages forward (never back)."""
         changes = self._journal.changes
         start = len(changes.states)
-        ids = receipt.received
-        changes.states.extend(
-            StateChange(contact.contact_id, i, MessageState.DELIVERED, now_ms) for i in ids
-        )
+        changes.states.extend(StateChange(contact.contact_id, i, state, now_ms) for i in ids)
         contact_id = contact.contact_id
 
         def committed(applied: Applied) -> None:
             moved = [i for n, i in enumerate(ids) if applied.states_changed[start + n]]
             for message_id in moved:
-                self._emit(MessageStateChanged(contact_id, message_id, MessageState.DELIVERED))
+                self._emit(MessageStateChanged(contact_id, message_id, state))
             if moved:
                 self._emit(ConversationUpdated(contact_id))
+
+        self._journal.after_commit(committed)
+
+    def _typing(self, contact: ContactRecord) -> None:
+        """Tell the UI, once the ratchet step that opened it is on disk (not while off duty)."""
+        contact_id = contact.contact_id
+
+        def committed(_applied: Applied) -> None:
+            if not self.off_duty:
+                self._emit(ContactTyping(contact_id))
 
         self._journal.after_commit(committed)
 

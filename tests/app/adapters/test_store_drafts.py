@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlcipher3
 
-from app.adapters.store import Changes, ClientStore, MessageState, StateChange
+from app.adapters.store import Changes, ClientStore, MessageState, NewMessage, StateChange
 from app.adapters.store.schema import migrate, schema_version
 from tests.app.adapters.test_store import ALICE, KEY, contact, run, text, with_store
 
@@ -99,17 +99,19 @@ def test_a_failed_message_can_be_queued_again_without_its_reason(tmp_path: Path)
 def test_newly_read_lists_received_messages_after_the_marker(tmp_path: Path) -> None:
     async def scenario() -> None:
         store = await with_store(tmp_path / "s.db")
+        unreadable = NewMessage(1, b"\x09" * 16, False, "", 1, 1, MessageState.UNDECRYPTABLE,
+                                "could not be decrypted")
         applied = await store.apply(Changes(messages=[
-            text(1, 1, "one"), text(1, 2, "mine", outgoing=True), text(1, 3, "three"),
-            text(1, 4, "four"), text(2, 5, "other conversation"),
+            text(1, 1, "one"), text(1, 2, "mine", outgoing=True), unreadable,
+            text(1, 3, "three"), text(1, 4, "four"), text(2, 5, "other conversation"),
         ]))
         seqs = applied.message_seqs
         assert all(seq is not None for seq in seqs)
         ids = [n.to_bytes(16, "big") for n in (1, 3, 4)]
-        assert await store.newly_read(1, seqs[3] or 0) == ids
-        await store.apply(Changes(read_through=[(1, seqs[2] or 0)]))
-        assert await store.newly_read(1, seqs[3] or 0) == ids[2:]
-        assert await store.newly_read(1, seqs[2] or 0) == []
+        assert await store.newly_read(1, seqs[4] or 0) == ids
+        await store.apply(Changes(read_through=[(1, seqs[3] or 0)]))
+        assert await store.newly_read(1, seqs[4] or 0) == ids[2:]
+        assert await store.newly_read(1, seqs[3] or 0) == []
         await store.close()
 
     run(scenario())
