@@ -143,10 +143,6 @@ class Outbox:
         self._waiting = {r: (asks, 0.0) for r, (asks, _) in self._waiting.items()}
         self._wake.set()
 
-    def waiting_for(self, recipient: bytes) -> bool:
-        """Whether messages to ``recipient`` wait for them to set up (connect, publish keys)."""
-        return recipient in self._waiting
-
     def __len__(self) -> int:
         return len(self._items)
 
