@@ -1,8 +1,10 @@
-"""Checks every dialog test applies: each control a person can reach has a name for screen
-readers."""
+"""Shared by the dialog tests: each control a person can reach must have a name for screen
+readers; and a guard that keeps closed qasync loops alive (see below)."""
 
 from __future__ import annotations
 
+import pytest
+import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -44,3 +46,20 @@ def unnamed_controls(root: QWidget) -> list[str]:
             text = widget.text() if isinstance(widget, QAbstractButton | QLineEdit) else ""
             missing.append(f"{type(widget).__name__} {widget.objectName()!r} {text!r}")
     return missing
+
+
+_closed_loops: list[qasync.QEventLoop] = []
+
+
+@pytest.fixture(autouse=True)
+def keep_closed_loops_alive(qloop: qasync.QEventLoop) -> None:
+    """Keep every test's qasync loop referenced after its teardown closed it.
+
+    A closed qasync loop still has Qt timers pending on its internal timer object; when one
+    fires, qasync drops the callback handle, which may hold the last reference to the loop,
+    so the timer object is deleted inside its own ``timerEvent`` and Qt then crashes
+    (SIGSEGV in ``QCoreApplication::notifyInternal2``). Seen with started bridges here: three
+    runs of ten tests crashed every time without this, four runs passed with it. Import this
+    fixture into a test module that uses ``qloop`` (until the shared fixture does it).
+    """
+    _closed_loops.append(qloop)
