@@ -1,0 +1,402 @@
+"""The desktop application: one profile, its window, and the relay on this computer.
+
+:func:`run` builds the ``QApplication`` (name, desktop file name, icon, translations, exception
+hook) and runs a :class:`Session` on qasync's loop: the session opens the profile, or walks a
+new user through the :class:`OnboardingWizard`, shows the :class:`MainWindow` and, once the
+application quits, shuts down in order (draft saved, the bridge flushes the store and closes
+the socket, the local relay stops if this app started it).
+
+Startup problems (a locked keyring, the profile open in another window, a relay that cannot
+start) end in a readable dialog and a clean exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
+
+import qasync
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.adapters.keystore import KeystoreError, SecretStore, open_secret_store
+from app.adapters.local_relay import LocalRelay, LocalRelayError
+from app.adapters.preferences_file import load_preferences, save_preferences
+from app.adapters.store.errors import StoreError
+from app.adapters.transport import RelayConnection, TransportError
+from app.config import ProfileError, ProfilePaths
+from app.core.client import ClientOptions, SourdineClient
+from app.core.errors import ClientError
+from app.core.preferences import Preferences, PreferencesError
+from app.ui.bridge import Bridge
+from app.ui.views.errors import install_exception_hook, show_error
+from app.ui.views.main_window import MainWindow
+from app.ui.views.onboarding import OnboardingChoice, OnboardingWizard
+
+_log = logging.getLogger(__name__)
+
+APP_NAME: Final = "Sourdine"
+DESKTOP_FILE_NAME: Final = "sourdine"
+ICONS_DIR: Final = Path(__file__).resolve().parents[2] / "resources" / "icons"
+RELAY_CHECK_TIMEOUT: Final = 10.0
+"""Seconds a company relay has to answer before onboarding says it cannot be reached."""
+LOCAL_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+_USER_ERRORS: Final = (
+    ClientError, KeystoreError, StoreError, ProfileError, TransportError, LocalRelayError,
+    OSError,
+)
+"""Failures with a sentence for the user (``str()``); anything else is a bug."""
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Application", text)
+
+
+class StartupError(Exception):
+    """The profile cannot be opened; ``title`` and ``str()`` are what the user reads."""
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__(message)
+        self.title = title
+
+
+def relay_port(url: str) -> int | None:
+    """The port of a relay URL on this computer (None when the relay is elsewhere)."""
+    parts = urlsplit(url)
+    if parts.hostname not in LOCAL_HOSTS:
+        return None
+    try:
+        return parts.port or (443 if parts.scheme == "wss" else 80)
+    except ValueError:
+        return None
+
+
+class Session(QObject):
+    """One run of the application for one profile (see the module docstring).
+
+    ``start()`` returns once the main window is shown (True) or the user cancelled the
+    onboarding (False); ``shutdown()`` undoes everything. Tests drive both directly; only
+    :func:`run` ties them to the application quitting.
+    """
+
+    def __init__(
+        self, paths: ProfilePaths, *, relay_dir: Path | None = None,
+        relay_port: int | None = None, options: ClientOptions | None = None,
+        secret_store: Callable[[ProfilePaths], SecretStore] = open_secret_store,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.options = options or ClientOptions()  # the core's tuning (tests: short delays)
+        self._relay_dir = relay_dir  # None: the user's data directory
+        self._relay_port = relay_port  # None: the port remembered by the local relay
+        self._secret_store = secret_store
+        self.preferences = Preferences()  # read from the profile's settings.toml by start()
+        self.bridge: Bridge | None = None  # the open profile (set once opened or created)
+        self.window: MainWindow | None = None
+        self.wizard: OnboardingWizard | None = None  # shown on first run only
+        self.local_relay: LocalRelay | None = None  # the relay on this computer, when used
+        self._relay_watch: asyncio.Task[None] | None = None  # restarts a vanished local relay
+        self._creating: asyncio.Task[None] | None = None  # the onboarding's account creation
+
+    # --- start ----------------------------------------------------------------------------------
+
+    async def start(self) -> bool:
+        """Open the profile (or onboard a new user) and show the main window.
+
+        Returns False when the user closed the onboarding without creating an account.
+
+        Raises:
+            StartupError: the profile cannot be opened (the message says why and what to do).
+        """
+        self.preferences = await self._load_preferences()
+        if await self._has_account():
+            bridge = await self._open()
+        else:
+            created = await self._onboard()
+            if created is None:
+                return False
+            bridge = created
+        self.bridge = bridge
+        self.window = MainWindow(bridge)
+        self.window.show()
+        bridge.connectionChanged.connect(self._on_connection)
+        return True
+
+    async def _load_preferences(self) -> Preferences:
+        try:
+            return await asyncio.to_thread(load_preferences, self.paths.settings)
+        except PreferencesError as error:
+            # Defaults keep the app usable; the user learns why their settings are ignored.
+            show_error(None, _tr("Settings not read"), str(error))
+            return Preferences()
+
+    async def _has_account(self) -> bool:
+        if not self.paths.database.exists():
+            return False
+        try:
+            secrets = await asyncio.to_thread(self._store().load)
+        except KeystoreError as error:
+            raise StartupError(_tr("Your keys cannot be read"), str(error)) from None
+        return secrets is not None
+
+    def _store(self) -> SecretStore:
+        try:
+            return self._secret_store(self.paths)
+        except KeystoreError as error:
+            raise StartupError(_tr("Your keys cannot be read"), str(error)) from None
+
+    async def _open(self) -> Bridge:
+        try:
+            client = await SourdineClient.open(self.paths, self._store(), options=self.options)
+        except KeystoreError as error:
+            raise StartupError(_tr("Your keys cannot be read"), str(error)) from None
+        except (ClientError, StoreError, ProfileError) as error:
+            raise StartupError(_tr("Sourdine cannot open this profile"), str(error)) from None
+        try:
+            port = relay_port(client.account.relay_url)
+            if self.preferences.relay_mode == "local" and port is not None:
+                self.local_relay = LocalRelay(self._relay_dir, port=port)
+                await self.local_relay.start(exact=True)
+            bridge = Bridge(client, self.preferences, self.paths.settings)
+            await bridge.start()
+        except LocalRelayError as error:
+            await client.close()
+            raise StartupError(_tr("The relay on this computer cannot start"), str(error)) \
+                from None
+        except BaseException:
+            await client.close()
+            raise
+        return bridge
+
+    # --- onboarding -----------------------------------------------------------------------------
+
+    async def _onboard(self) -> Bridge | None:
+        wizard = OnboardingWizard()
+        self.wizard = wizard
+        finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        wizard.finished.connect(lambda code: finished.done() or finished.set_result(code))
+        wizard.accountRequested.connect(self._account_requested)
+        wizard.show()
+        try:
+            await finished
+        finally:
+            if self._creating is not None and not self._creating.done():
+                await asyncio.wait({self._creating})
+            wizard.deleteLater()
+            self.wizard = None
+        return self.bridge
+
+    def _account_requested(self, choice: OnboardingChoice) -> None:
+        if self._creating is not None and not self._creating.done():
+            return
+        self._creating = asyncio.ensure_future(self._create(choice))
+
+    async def _create(self, choice: OnboardingChoice) -> None:
+        wizard = self.wizard
+        try:
+            bridge = await self._create_account(choice)
+        except _USER_ERRORS as error:
+            _log.info("account not created: %s", type(error).__name__)
+            if wizard is not None:
+                wizard.show_failure(self._failure_text(error))
+            return
+        self.bridge = bridge
+        if wizard is not None:
+            wizard.show_address(bridge.address, bridge.invitation_link)
+
+    def _failure_text(self, error: BaseException) -> str:
+        if isinstance(error, TransportError):
+            return _tr(
+                "Sourdine cannot reach this relay. Check its address (and your network), then "
+                "try again."
+            )
+        return str(error)
+
+    async def _create_account(self, choice: OnboardingChoice) -> Bridge:
+        options = self.options
+        if choice.relay_mode == "local":
+            self.local_relay = self.local_relay or LocalRelay(self._relay_dir, self._relay_port)
+            url = (await self.local_relay.start()).url
+        else:
+            url = choice.relay_url or ""
+            await self._check_reachable(url)
+            if choice.invitation:
+                options = dataclasses.replace(options, invitation=choice.invitation)
+        client = await SourdineClient.create(
+            self.paths, self._store(), display_name=choice.display_name, relay_url=url,
+            options=options,
+        )
+        try:
+            self.preferences = self.preferences.replace(relay_mode=choice.relay_mode)
+            try:
+                await asyncio.to_thread(save_preferences, self.paths.settings, self.preferences)
+            except PreferencesError as error:  # a broken settings file stays as it is
+                _log.warning("settings not saved: %s", type(error).__name__)
+            bridge = Bridge(client, self.preferences, self.paths.settings)
+            await bridge.start()
+        except BaseException:
+            await client.close()
+            raise
+        return bridge
+
+    async def _check_reachable(self, url: str) -> None:
+        """Raises: TransportError: nothing answers as a relay at ``url``."""
+        connection = RelayConnection(url, ssl=self.options.ssl, settings=self.options.settings)
+        try:
+            await connection.wait_ready(timeout=RELAY_CHECK_TIMEOUT)
+        except TimeoutError:
+            raise TransportError(f"{url} did not answer.") from None
+        finally:
+            await connection.close()
+
+    # --- while running --------------------------------------------------------------------------
+
+    def _on_connection(self, state: str) -> None:
+        """The own connection dropped: if the local relay we used went away (the app that
+        started it quit), start it again; the client reconnects by itself."""
+        if state not in ("offline", "connecting") or self.local_relay is None:
+            return
+        if self._relay_watch is None or self._relay_watch.done():
+            self._relay_watch = asyncio.ensure_future(self._revive_relay())
+
+    async def _revive_relay(self) -> None:
+        relay = self.local_relay
+        if relay is None:
+            return
+        try:
+            await relay.ensure_running()
+        except LocalRelayError as error:
+            _log.warning("the local relay did not start again: %s", error)
+
+    # --- shutdown -------------------------------------------------------------------------------
+
+    async def shutdown(self) -> None:
+        """Save the draft, close the profile (store flushed, socket closed), stop the local
+        relay if this app started it. Idempotent."""
+        if self._creating is not None and not self._creating.done():
+            await asyncio.wait({self._creating})
+        window, self.window = self.window, None
+        if window is not None:
+            await window.save_state()
+            window.hide()
+            window.deleteLater()
+        if self._relay_watch is not None:
+            self._relay_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_watch
+        bridge, self.bridge = self.bridge, None
+        if bridge is not None:
+            await bridge.close()
+        relay, self.local_relay = self.local_relay, None
+        if relay is not None:
+            await relay.stop()
+
+
+# --- the QApplication -------------------------------------------------------------------------
+
+
+def create_application(argv: list[str]) -> QApplication:
+    """The QApplication with Sourdine's name, desktop file name and icon."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
+    icon_path = ICONS_DIR / "sourdine.svg"
+    if icon_path.exists():
+        app.setWindowIcon(QIcon(str(icon_path)))
+    return app
+
+
+def install_translations(app: QApplication, language: str) -> None:
+    """Translators for ``language`` (helper E's module; English when it is absent)."""
+    try:
+        from app.ui.i18n import install_translators
+    except ImportError:  # pragma: no cover - the module ships with the app
+        return
+    install_translators(app, language)
+
+
+def install_surfaces(session: Session) -> None:
+    """Tray icon, title count, badge, notifications (helper E's module, when present)."""
+    try:
+        from app.ui.surfaces import install_surfaces as install
+    except ImportError:
+        _log.info("no desktop surfaces in this build")
+        return
+    if session.bridge is not None and session.window is not None:
+        install(session.bridge, session.window)
+
+
+async def wait_closed(widget: QWidget) -> None:
+    """Wait until a dialog is closed (it emits ``finished``)."""
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    widget.finished.connect(  # type: ignore[attr-defined]
+        lambda *_: closed.done() or closed.set_result(None)
+    )
+    await closed
+
+
+async def _main(app: QApplication, session: Session, quitting: asyncio.Event) -> int:
+    app.setQuitOnLastWindowClosed(False)  # the wizard closing is not quitting the app
+    try:
+        started = await session.start()
+    except StartupError as error:
+        await wait_closed(show_error(None, error.title, str(error)))
+        return 1
+    if not started:
+        return 0
+    app.setQuitOnLastWindowClosed(True)
+    install_surfaces(session)
+    await quitting.wait()
+    return 0
+
+
+def _quit_on_signals(app: QApplication) -> QTimer:
+    """Ctrl+C or SIGTERM quit like the Quit menu item (the shutdown still runs). Python only
+    sees a signal when it runs code, so a timer lets it run a few times a second."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.quit())
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
+
+
+def run(
+    paths: ProfilePaths, *, relay_port: int | None = None, argv: list[str] | None = None
+) -> int:
+    """Run the desktop application for ``paths``' profile until it quits; the exit status."""
+    app = create_application(argv if argv is not None else sys.argv)
+    install_exception_hook(APP_NAME)
+    try:
+        language = load_preferences(paths.settings).language
+    except PreferencesError:
+        language = "system"  # the session reports the broken file once its loop runs
+    install_translations(app, language)
+    _quit_on_signals(app)
+    session = Session(paths, relay_port=relay_port)
+    quitting = asyncio.Event()
+    app.aboutToQuit.connect(quitting.set)
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        # Quitting stops Qt's loop (and qasync's with it) inside the first run; the orderly
+        # shutdown then runs the loop again.
+        try:
+            status = runner.run(_main(app, session, quitting))
+        except RuntimeError as error:  # the loop stopped before startup ended (quit early)
+            _log.info("stopped during startup: %s", error)
+            status = 0
+        runner.run(session.shutdown())
+    return status
