@@ -109,8 +109,8 @@ class QrCodeWidget(QWidget):
             self.update()
 
     def _module_px(self) -> int:
-        # Large enough to scan from a screen: about a fifth of a text line per module.
-        return max(2, round(self.fontMetrics().height() / 5))
+        # Large enough to scan from a screen: about a quarter of a text line per module.
+        return max(2, round(self.fontMetrics().height() / 4))
 
     def sizeHint(self) -> QSize:
         if self._image is None:

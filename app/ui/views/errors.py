@@ -23,10 +23,6 @@ _handling = False  # True while the hook shows its dialog: a second failure is o
 _unowned: set[QMessageBox] = set()  # boxes without a parent, kept alive until closed
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ErrorDialog", text)
-
-
 def show_error(
     parent: QWidget | None, title: str, message: str, *, details: str | None = None
 ) -> QMessageBox:
@@ -48,7 +44,7 @@ def show_error(
     box.setDefaultButton(QMessageBox.StandardButton.Ok)
     box.setEscapeButton(QMessageBox.StandardButton.Ok)
     ok = box.button(QMessageBox.StandardButton.Ok)
-    ok.setAccessibleName(_tr("Close this message"))
+    ok.setAccessibleName(QCoreApplication.translate("ErrorDialog", "Close this message"))
     box.setAccessibleName(title)
     box.setAccessibleDescription(message)
     if parent is not None:
@@ -101,10 +97,11 @@ def _excepthook(app_name: str):  # type: ignore[no-untyped-def]
             return
         _handling = True
         try:
-            title = _tr("%1 - unexpected problem").replace("%1", app_name)
-            message = _tr(
-                "Something went wrong inside %1. Your messages are safe. If this happens "
-                "again, restart %1."
+            title = QCoreApplication.translate(
+                "ErrorDialog", "%1 - unexpected problem").replace("%1", app_name)
+            message = QCoreApplication.translate(
+                "ErrorDialog",
+                "Something went wrong inside %1. If it happens again, please restart %1.",
             ).replace("%1", app_name)
             details = "".join(traceback.format_exception(kind, error, tb))
             show_error(QApplication.activeWindow(), title, message, details=details)

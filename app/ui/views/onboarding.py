@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QRadioButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -130,7 +131,7 @@ class _RelayPage(QWizardPage):
         self.local_radio.setAccessibleDescription(self.tr(
             "Recommended to try Sourdine. Sourdine starts the relay itself."
         ))
-        self.remote_radio = QRadioButton(self.tr("My &company's relay"), self)
+        self.remote_radio = QRadioButton(self.tr("My compan&y's relay"), self)
         self.remote_radio.setAccessibleName(self.tr("My company's relay"))
         self.remote_radio.setAccessibleDescription(self.tr(
             "Choose this if your company gave you a relay address."
@@ -143,7 +144,10 @@ class _RelayPage(QWizardPage):
             "Good to try Sourdine with someone on this computer. Sourdine starts it for you."
         ), self)
         local_hint.setWordWrap(True)
-        local_hint.setIndent(24)
+        # Hints and fields line up with the radio buttons' text, whatever the style and font.
+        indent = self.style().pixelMetric(QStyle.PixelMetric.PM_ExclusiveIndicatorWidth) + \
+            self.style().pixelMetric(QStyle.PixelMetric.PM_RadioButtonLabelSpacing)
+        local_hint.setIndent(indent)
 
         self.url_edit = QLineEdit(self)
         self.url_edit.setPlaceholderText("wss://chat.example.com")
@@ -164,7 +168,7 @@ class _RelayPage(QWizardPage):
         code_label.setBuddy(self.invitation_edit)
         form.addRow(url_label, self.url_edit)
         form.addRow(code_label, self.invitation_edit)
-        form.setContentsMargins(24, 0, 0, 0)
+        form.setContentsMargins(indent, 0, 0, 0)
 
         self.error = inline_error_label(self)
         self.progress = QProgressBar(self)

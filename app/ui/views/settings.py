@@ -78,7 +78,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._relay_tab(), self.tr("&Relay"))
         self.tabs.addTab(self._notifications_tab(), self.tr("&Notifications"))
         self.tabs.addTab(self._privacy_tab(), self.tr("&Privacy"))
-        self.tabs.addTab(self._appearance_tab(), self.tr("A&ppearance"))
+        self.tabs.addTab(self._appearance_tab(), self.tr("App&earance"))
         self.tabs.addTab(self._language_tab(), self.tr("&Language"))
         self.tabs.addTab(self._data_tab(), self.tr("&Data"))
         buttons = QDialogButtonBox(
@@ -113,9 +113,9 @@ class SettingsDialog(QDialog):
         address_row.addWidget(self.address_edit, 1)
         address_row.addWidget(self.copy_button)
         form = QFormLayout(page)
-        name_label = QLabel(self.tr("Your &name:"), page)
+        name_label = QLabel(self.tr("Your na&me:"), page)
         name_label.setBuddy(self.name_edit)
-        address_label = QLabel(self.tr("Your a&ddress:"), page)
+        address_label = QLabel(self.tr("&Your address:"), page)
         address_label.setBuddy(self.address_edit)
         form.addRow(name_label, self.name_edit)
         form.addRow(_sentence(self.tr(
@@ -135,7 +135,7 @@ class SettingsDialog(QDialog):
             mode = self.tr("Your company's relay.")
         self.relay_mode_label = _sentence(mode, page)
         self.relay_mode_label.setAccessibleName(self.tr("Relay mode"))
-        relay_label = QLabel(self.tr("Relay a&ddress:"), page)
+        relay_label = QLabel(self.tr("Relay addre&ss:"), page)
         relay_label.setBuddy(self.relay_edit)
         form = QFormLayout(page)
         form.addRow(relay_label, self.relay_edit)
@@ -147,7 +147,7 @@ class SettingsDialog(QDialog):
 
     def _notifications_tab(self) -> QWidget:
         page = QWidget(self)
-        self.notifications_box = QCheckBox(self.tr("Show a &notification for new messages"),
+        self.notifications_box = QCheckBox(self.tr("Show a notification for new &messages"),
                                            page)
         self.notifications_box.setAccessibleName(self.tr("Notifications for new messages"))
         self.previews_box = QCheckBox(self.tr("Show the message &text in notifications"), page)
@@ -166,7 +166,7 @@ class SettingsDialog(QDialog):
 
     def _privacy_tab(self) -> QWidget:
         page = QWidget(self)
-        self.receipts_box = QCheckBox(self.tr("Send &read receipts"), page)
+        self.receipts_box = QCheckBox(self.tr("Send read re&ceipts"), page)
         self.receipts_box.setAccessibleName(self.tr("Send read receipts"))
         receipts_text = self.tr("Your contacts see when you have read their messages.")
         self.receipts_box.setAccessibleDescription(receipts_text)
@@ -189,8 +189,8 @@ class SettingsDialog(QDialog):
         page = QWidget(self)
         self.appearance_buttons: dict[str, QRadioButton] = {
             "system": QRadioButton(self.tr("&Follow the system"), page),
-            "light": QRadioButton(self.tr("&Light"), page),
-            "dark": QRadioButton(self.tr("&Dark"), page),
+            "light": QRadioButton(self.tr("L&ight"), page),
+            "dark": QRadioButton(self.tr("Dar&k"), page),
         }
         names = {"system": self.tr("Follow the system"), "light": self.tr("Light"),
                  "dark": self.tr("Dark")}
@@ -210,7 +210,7 @@ class SettingsDialog(QDialog):
         for code, name in LANGUAGE_NAMES.items():
             self.language_combo.addItem(name or self.tr("Same as the system"), code)
         self.language_combo.setAccessibleName(self.tr("Language"))
-        label = QLabel(self.tr("&Language:"), page)
+        label = QLabel(self.tr("Lan&guage:"), page)
         label.setBuddy(self.language_combo)
         form = QFormLayout(page)
         form.addRow(label, self.language_combo)

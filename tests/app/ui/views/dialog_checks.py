@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
     QComboBox,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QTabBar,
@@ -46,6 +47,36 @@ def unnamed_controls(root: QWidget) -> list[str]:
             text = widget.text() if isinstance(widget, QAbstractButton | QLineEdit) else ""
             missing.append(f"{type(widget).__name__} {widget.objectName()!r} {text!r}")
     return missing
+
+
+def _mnemonic(text: str) -> str | None:
+    stripped = text.replace("&&", "")
+    index = stripped.find("&")
+    return stripped[index + 1].lower() if 0 <= index < len(stripped) - 1 else None
+
+
+def duplicate_mnemonics(root: QWidget) -> list[str]:
+    """Alt+letter shortcuts used twice among what is visible in ``root`` now (tab titles,
+    buttons, labels with a buddy): with a duplicate, Alt+letter only cycles between them."""
+    seen: dict[str, str] = {}
+    duplicates = []
+    texts = []
+    for widget in root.findChildren(QWidget):
+        if not widget.isVisibleTo(root):
+            continue
+        labelled = isinstance(widget, QLabel) and widget.buddy() is not None
+        if isinstance(widget, QAbstractButton) or labelled:
+            texts.append(widget.text())
+        elif isinstance(widget, QTabBar):
+            texts.extend(widget.tabText(i) for i in range(widget.count()))
+    for text in texts:
+        letter = _mnemonic(text)
+        if letter is None:
+            continue
+        if letter in seen:
+            duplicates.append(f"{letter}: {seen[letter]!r} and {text!r}")
+        seen[letter] = text
+    return duplicates
 
 
 _closed_loops: list[qasync.QEventLoop] = []

@@ -15,6 +15,7 @@ from app.ui.bridge import Bridge
 from app.ui.views.contacts import AddContactDialog, MyAddressDialog
 from tests.app.ui.support import run
 from tests.app.ui.views.dialog_checks import (  # the first is an autouse fixture
+    duplicate_mnemonics,
     keep_closed_loops_alive,  # noqa: F401
     unnamed_controls,
 )
@@ -128,7 +129,7 @@ def test_my_address_dialog_shows_copies_and_encodes_the_invitation_link(
     QTest.keyClick(panel.copy_button, Qt.Key.Key_Space)
     assert QApplication.clipboard().text() == alice.invitation_link
     assert panel.copied.text()
-    assert unnamed_controls(dialog) == []
+    assert unnamed_controls(dialog) == [] and duplicate_mnemonics(dialog) == []
     QTest.keyClick(panel.copy_button, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
 
@@ -136,4 +137,4 @@ def test_my_address_dialog_shows_copies_and_encodes_the_invitation_link(
 def test_the_add_contact_dialog_names_every_control(qtbot: QtBot) -> None:
     dialog = AddContactDialog()
     qtbot.addWidget(dialog)
-    assert unnamed_controls(dialog) == []
+    assert unnamed_controls(dialog) == [] and duplicate_mnemonics(dialog) == []

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QWidget, QWizard
 from pytestqt.qtbot import QtBot
 
 from app.ui.views.onboarding import OnboardingChoice, OnboardingWizard
-from tests.app.ui.views.dialog_checks import unnamed_controls
+from tests.app.ui.views.dialog_checks import duplicate_mnemonics, unnamed_controls
 
 ADDRESS = "sourdine+ws://127.0.0.1:8765/" + "A" * 42 + "Q"
 LINK = ADDRESS + "?name=Marie%20Dupont"
@@ -196,5 +196,11 @@ def test_escape_on_the_first_page_cancels(w: Wizard) -> None:
     assert not w.wizard.isVisible() and w.requested == []
 
 
-def test_every_control_has_an_accessible_name(w: Wizard) -> None:
+def test_every_control_has_an_accessible_name_and_its_own_shortcut(w: Wizard) -> None:
     assert unnamed_controls(w.wizard) == []
+    assert duplicate_mnemonics(w.wizard) == []
+    w.to_relay_page()
+    assert duplicate_mnemonics(w.wizard) == []
+    w.enter()
+    w.wizard.show_address(ADDRESS, LINK)
+    assert duplicate_mnemonics(w.wizard) == []

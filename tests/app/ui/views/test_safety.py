@@ -18,6 +18,7 @@ from app.ui.views.safety import SafetyNumberDialog, normalized_digits, number_li
 from crypto.safety import safety_number
 from tests.app.ui.support import Pair, introduce, run, wait_until
 from tests.app.ui.views.dialog_checks import (  # the first is an autouse fixture
+    duplicate_mnemonics,
     keep_closed_loops_alive,  # noqa: F401
     unnamed_controls,
 )
@@ -51,7 +52,7 @@ def test_both_sides_show_the_same_number_and_qr_code(qtbot: QtBot, pair: Pair) -
     assert at_alice.view.qr.data() == at_bob.view.qr.data() == number.qr_payload
     assert at_alice.view.qr.modules() == len(qr_code(number.qr_payload).matrix)
     assert "Bob" in at_alice.windowTitle() and "Alice" in at_bob.windowTitle()
-    assert unnamed_controls(at_alice) == []
+    assert unnamed_controls(at_alice) == [] and duplicate_mnemonics(at_alice) == []
 
 
 def test_a_pasted_number_is_compared_digits_only(qtbot: QtBot, pair: Pair) -> None:
@@ -118,7 +119,7 @@ def test_key_change_dialog_shows_the_new_number_and_accept_unblocks(
     new = pair.alice.safety_number(pair.alice_bob, pending=True)
     assert normalized_digits(dialog.view.number_label.text()) == new.digits != old.digits
     assert QApplication.focusWidget() is dialog.keep_button  # the safe choice has the focus
-    assert unnamed_controls(dialog) == []
+    assert unnamed_controls(dialog) == [] and duplicate_mnemonics(dialog) == []
 
     dialog.accept_button.click()
     assert dialog.task is not None

@@ -18,6 +18,7 @@ from app.ui.bridge import Bridge
 from app.ui.views.settings import SettingsDialog
 from tests.app.ui.support import run
 from tests.app.ui.views.dialog_checks import (  # the first is an autouse fixture
+    duplicate_mnemonics,
     keep_closed_loops_alive,  # noqa: F401
     unnamed_controls,
 )
@@ -69,6 +70,9 @@ def test_the_dialog_shows_the_current_preferences_and_account(
     assert dialog.relay_edit.isReadOnly()
     assert "company" in dialog.relay_mode_label.text()
     assert unnamed_controls(dialog) == []
+    for index in range(dialog.tabs.count()):
+        dialog.tabs.setCurrentIndex(index)
+        assert duplicate_mnemonics(dialog) == [], dialog.tabs.tabText(index)
 
 
 def test_receipts_and_typing_are_off_by_default(
