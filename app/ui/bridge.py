@@ -254,8 +254,7 @@ class Bridge(QObject):
     @asyncSlot(bool)
     async def setOffDuty(self, off_duty: bool) -> None:
         self.attention.set_off_duty(off_duty)
-        if hasattr(self.client, "set_off_duty"):  # TEMPORARY until the core change lands
-            self.client.set_off_duty(off_duty)
+        self.client.set_off_duty(off_duty)
 
     @asyncSlot(object)
     async def updatePreferences(self, preferences: Preferences) -> None:
@@ -280,8 +279,6 @@ class Bridge(QObject):
     # --- core events -> signals ---------------------------------------------------------------
 
     def _apply_privacy(self) -> None:
-        if not hasattr(self.client, "set_privacy"):  # TEMPORARY until the core change lands
-            return
         self.client.set_privacy(
             read_receipts=self.preferences.read_receipts,
             typing=self.preferences.typing_indicators,
@@ -321,10 +318,10 @@ class Bridge(QObject):
                 self.connectionChanged.emit(state)
             case events.ClientFailed(reason=reason):
                 self.clientFailed.emit(reason)
+            case events.ContactTyping(contact_id=cid):
+                self.contactTyping.emit(cid)
             case _:
-                typing = getattr(events, "ContactTyping", None)
-                if typing is not None and isinstance(event, typing):
-                    self.contactTyping.emit(event.contact_id)
+                pass
 
     def _incoming(self, conversation_id: int, message: MessageRecord) -> None:
         try:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import qasync
 
+from app.adapters.preferences_file import load_preferences
 from app.adapters.store import MessageState
 from app.core.attention import AttentionState, Notice
 from app.ui.bridge import Bridge
@@ -97,3 +98,38 @@ def test_a_core_error_becomes_a_readable_error_signal_and_changes_nothing(
     assert errors.calls[0][1] == "The message is empty."
     assert added.calls == []
     assert run(qloop, alice.history(pair.alice_bob)) == []
+
+
+def test_preferences_are_saved_and_applied_to_the_core(
+    qloop: qasync.QEventLoop, relay: RelayProcess, bridge_for: Callable[..., Bridge]
+) -> None:
+    alice, bob = bridge_for("Alice", relay), bridge_for("Bob", relay)
+    pair = run(qloop, introduce(alice, bob))
+    typing, changed, arrived = Recorder(), Recorder(), Recorder()
+    bob.contactTyping.connect(typing)
+    bob.messageAdded.connect(arrived)
+    alice.preferencesChanged.connect(changed)
+    assert not alice.client.typing_indicators and not alice.client.read_receipts
+
+    run(qloop, alice.sendText(pair.alice_bob, "hello"))  # a session exists for typing
+    run(qloop, wait_until(lambda: len(arrived.calls) == 1))
+    run(qloop, alice.userTyping(pair.alice_bob))  # off by default: nothing reaches Bob
+    wanted = alice.preferences.replace(typing_indicators=True, read_receipts=True)
+    run(qloop, alice.updatePreferences(wanted))
+    run(qloop, alice.userTyping(pair.alice_bob))
+    run(qloop, wait_until(lambda: typing.calls == [(pair.bob_alice,)]))
+
+    assert changed.calls == [(wanted,)]
+    assert alice.client.typing_indicators and alice.client.read_receipts
+    assert load_preferences(alice.client.paths.settings) == wanted
+
+
+def test_a_draft_is_kept_in_the_encrypted_store(
+    qloop: qasync.QEventLoop, relay: RelayProcess, bridge_for: Callable[..., Bridge]
+) -> None:
+    alice, bob = bridge_for("Alice", relay), bridge_for("Bob", relay)
+    pair = run(qloop, introduce(alice, bob))
+    run(qloop, alice.saveDraft(pair.alice_bob, "Half-written reply about the merger"))
+    assert run(qloop, alice.draft(pair.alice_bob)) == "Half-written reply about the merger"
+    run(qloop, alice.saveDraft(pair.alice_bob, ""))
+    assert run(qloop, alice.draft(pair.alice_bob)) == ""
