@@ -6,11 +6,15 @@ from collections.abc import Callable
 
 import pytest
 import qasync
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
+from app.core.address import parse_contact_link
+from app.core.errors import AddressError
 from app.ui.bridge import Bridge
 from app.ui.views.contacts import AddContactDialog, MyAddressDialog
 from tests.app.ui.support import run
@@ -138,3 +142,34 @@ def test_the_add_contact_dialog_names_every_control(qtbot: QtBot) -> None:
     dialog = AddContactDialog()
     qtbot.addWidget(dialog)
     assert unnamed_controls(dialog) == [] and duplicate_mnemonics(dialog) == []
+
+
+LINKISH = st.one_of(
+    st.text(max_size=200),
+    st.builds(lambda host, key, name: f"sourdine://{host}/{key}{name}",
+              st.text(max_size=30), st.text(max_size=50),
+              st.one_of(st.just(""), st.text(max_size=40).map(lambda t: "?name=" + t))),
+)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=LINKISH, name=st.text(max_size=80))
+def test_any_pasted_text_is_either_accepted_as_parsed_or_refused_inline(
+    qtbot: QtBot, text: str, name: str
+) -> None:
+    dialog = AddContactDialog()
+    qtbot.addWidget(dialog)
+    dialog.link_edit.setText(text)  # the prefill runs on every change: it must not raise
+    dialog.name_edit.setText(name)
+    dialog.accept()
+    try:
+        expected = parse_contact_link(text.strip())
+    except AddressError:
+        expected = None
+    if dialog.result() == QDialog.DialogCode.Accepted:
+        assert dialog.invitation() == expected and expected is not None
+        assert dialog.link() == text.strip()
+    else:
+        assert dialog.error.text()
+    dialog.deleteLater()

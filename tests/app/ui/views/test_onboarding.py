@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget, QWizard
 from pytestqt.qtbot import QtBot
 
+from app.core.account import clean_display_name
+from app.core.address import normalize_relay_url
+from app.core.errors import AccountError, AddressError
 from app.ui.views.onboarding import OnboardingChoice, OnboardingWizard
 from tests.app.ui.views.dialog_checks import duplicate_mnemonics, unnamed_controls
 
@@ -204,3 +209,36 @@ def test_every_control_has_an_accessible_name_and_its_own_shortcut(w: Wizard) ->
     w.enter()
     w.wizard.show_address(ADDRESS, LINK)
     assert duplicate_mnemonics(w.wizard) == []
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(url=st.one_of(st.text(max_size=80), st.text(max_size=40).map(lambda t: "wss://" + t)),
+       code=st.text(max_size=30), name=st.text(max_size=80))
+def test_any_typed_relay_and_name_is_either_used_as_parsed_or_refused_inline(
+    qtbot: QtBot, url: str, code: str, name: str
+) -> None:
+    wizard = OnboardingWizard()
+    qtbot.addWidget(wizard)
+    wizard.welcome_page.name_edit.setText(name)
+    wizard.relay_page.remote_radio.setChecked(True)
+    wizard.relay_page.url_edit.setText(url)
+    wizard.relay_page.invitation_edit.setText(code)
+    try:
+        expected_url: str | None = normalize_relay_url(url.strip())
+    except AddressError:
+        expected_url = None
+    try:
+        expected_name: str | None = clean_display_name(name)
+    except AccountError:
+        expected_name = None
+    try:
+        choice = wizard.choice()
+    except ValueError:
+        code_ok = all(c.isascii() and (c.isalnum() or c in "- ") for c in " ".join(code.split()))
+        assert expected_url is None or expected_name is None or not code_ok
+        assert wizard.welcome_page.error.text() or wizard.relay_page.error.text()
+    else:
+        assert choice.relay_url == expected_url and choice.display_name == expected_name
+        assert choice.invitation == (" ".join(code.split()) or None)
+    wizard.deleteLater()

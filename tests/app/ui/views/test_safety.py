@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import pytest
 import qasync
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog
@@ -14,7 +16,12 @@ from pytestqt.qtbot import QtBot
 from app.ui.bridge import Bridge
 from app.ui.qr import qr_code
 from app.ui.views.key_change import KeyChangeDialog
-from app.ui.views.safety import SafetyNumberDialog, normalized_digits, number_lines
+from app.ui.views.safety import (
+    SafetyNumberDialog,
+    normalized_digits,
+    number_lines,
+    numbers_match,
+)
 from crypto.safety import safety_number
 from tests.app.ui.support import Pair, introduce, run, wait_until
 from tests.app.ui.views.dialog_checks import (  # the first is an autouse fixture
@@ -23,6 +30,9 @@ from tests.app.ui.views.dialog_checks import (  # the first is an autouse fixtur
     unnamed_controls,
 )
 from tests.integration.conftest import RelayProcess
+
+FIXED_NUMBER = safety_number(bytes(32), bytes([1]) * 32)
+"""A safety number computed once (each costs 2 x 5200 SHA-512)."""
 
 
 def _shown(qtbot: QtBot, dialog: QDialog) -> QDialog:
@@ -177,7 +187,19 @@ def test_a_change_already_settled_elsewhere_offers_only_close(
 
 
 def test_number_lines_groups_sixty_digits_in_three_lines() -> None:
-    number = safety_number(bytes(32), bytes([1]) * 32)
+    number = FIXED_NUMBER
     text = number_lines(number)
     assert text.replace("\n", " ") == str(number)
     assert text.count("\n") == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(typed=st.text(max_size=120))
+def test_any_typed_text_matches_only_when_its_digits_are_the_number(typed: str) -> None:
+    number = FIXED_NUMBER
+    digits = normalized_digits(typed)
+    assert digits.isascii() and (digits == "" or digits.isdigit())
+    assert numbers_match(number, typed) is (digits == number.digits)
+    decorated = " ".join(number.groups()) + typed.translate({ord(c): None for c in typed
+                                                            if c.isdecimal()})
+    assert numbers_match(number, decorated)
