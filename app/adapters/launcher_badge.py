@@ -59,13 +59,13 @@ class LauncherEntry:
         self._connection: _SignalSender | None = None  # None: not open (or broken)
         self._failure_logged = False  # log the first failure only, not one per message
 
-    def update(self, count: int, urgent: bool = False) -> bool:
-        """Show ``count`` on the launcher (hidden when 0) and return whether it was sent."""
-        properties = {
-            "count": ("x", max(count, 0)),
-            "count-visible": ("b", count > 0),
-            "urgent": ("b", urgent),
-        }
+    def update(self, count: int) -> bool:
+        """Show ``count`` on the launcher (hidden when 0) and return whether it was sent.
+
+        Only ``count`` and ``count-visible`` are sent: the window's own "demands attention"
+        state (``QApplication.alert``) is left to the window manager, not overridden here.
+        """
+        properties = {"count": ("x", max(count, 0)), "count-visible": ("b", count > 0)}
         message = new_signal(
             DBusAddress(LAUNCHER_ENTRY_PATH, interface=LAUNCHER_ENTRY_INTERFACE),
             "Update", "sa{sv}", (self.app_uri, properties),

@@ -8,7 +8,9 @@ desktop-notifier's ``send()`` never raises: a failure (no bus, no notification s
 server that refuses) is only logged by the library. Its ``on_dispatched`` callback runs only
 when the server accepted the notification, so :meth:`DesktopNotifications.show` uses it to
 tell success from failure and returns ``None`` on failure. A server that does not answer is
-given :data:`SEND_TIMEOUT` seconds.
+given :data:`SEND_TIMEOUT` seconds. Calls are serialised: desktop-notifier opens its bus
+connection on first use and two concurrent first sends would open two (and could be shown out
+of order).
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ class DesktopNotifications:
         app_icon = Icon(path=icon) if icon is not None and icon.exists() else None
         self._notifier = notifier or DesktopNotifier(app_name=app_name, app_icon=app_icon)
         self._failure_logged = False  # log the first failure, not one per message
+        self._lock: asyncio.Lock | None = None  # one call at a time (created on the loop)
+
+    def _serial(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
 
     async def show(
         self, title: str, body: str, on_clicked: Callable[[], None] | None = None,
@@ -52,20 +60,22 @@ class DesktopNotifications:
             nonlocal dispatched
             dispatched = True
 
-        try:
-            identifier = await asyncio.wait_for(
-                self._notifier.send(
-                    title, body, on_clicked=on_clicked, on_dispatched=mark_dispatched,
-                    thread=thread,
-                ),
-                SEND_TIMEOUT,
-            )
-        except (TimeoutError, OSError) as error:
-            await self._failed(type(error).__name__)
-            return None
-        if not dispatched:
-            await self._failed("refused or no notification server (desktop-notifier logged why)")
-            return None
+        async with self._serial():
+            try:
+                identifier = await asyncio.wait_for(
+                    self._notifier.send(
+                        title, body, on_clicked=on_clicked, on_dispatched=mark_dispatched,
+                        thread=thread,
+                    ),
+                    SEND_TIMEOUT,
+                )
+            except (TimeoutError, OSError) as error:
+                await self._failed(type(error).__name__)
+                return None
+            if not dispatched:
+                await self._failed("refused or no notification server (desktop-notifier "
+                                   "logged why)")
+                return None
         self._failure_logged = False
         return identifier
 
@@ -73,8 +83,9 @@ class DesktopNotifications:
         """Remove a notification that is still shown (gone already: nothing happens)."""
         # desktop-notifier raises KeyError for a notification the server already closed, and
         # the bus library its own errors: none of them matters here.
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._notifier.clear(identifier), SEND_TIMEOUT)
+        async with self._serial():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._notifier.clear(identifier), SEND_TIMEOUT)
 
     async def close(self) -> None:
         """Disconnect from the notification server (a later :meth:`show` connects again)."""
