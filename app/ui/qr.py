@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 import segno
-from PySide6.QtCore import QCoreApplication, QRect, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -102,9 +102,9 @@ class QrCodeWidget(QWidget):
         self._image = qr_image(self._data, 1, dark, light)
         self._modules = self._image.width() - 2 * QUIET_ZONE
 
-    def changeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == event.Type.PaletteChange:
+        if event.type() == QEvent.Type.PaletteChange:
             self._render()
             self.update()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -86,7 +87,10 @@ def _log_unhandled(kind: type[BaseException], tb: TracebackType | None) -> None:
     _log.error("Unhandled %s.%s\n%s", kind.__module__, kind.__qualname__, stack)
 
 
-def _excepthook(app_name: str):  # type: ignore[no-untyped-def]
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
+
+
+def _excepthook(app_name: str) -> ExceptHook:
     def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
         global _handling
         if issubclass(kind, KeyboardInterrupt):

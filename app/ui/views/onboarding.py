@@ -202,8 +202,13 @@ class _RelayPage(QWizardPage):
         self.invitation_edit.setEnabled(remote and not self.busy)
         show_inline_error(self.error, None, "")
 
+    def focus_mode(self) -> None:
+        """Give the focus to the chosen relay mode (where a keyboard user starts)."""
+        chosen = self.remote_radio if self.remote_radio.isChecked() else self.local_radio
+        chosen.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def initializePage(self) -> None:
-        self.modes.checkedButton().setFocus(Qt.FocusReason.OtherFocusReason)
+        self.focus_mode()
 
     def relay(self) -> tuple[RelayMode, str | None, str | None] | None:
         """(mode, canonical URL, invitation code), or None with an inline error."""
@@ -331,7 +336,7 @@ class OnboardingWizard(QWizard):
         self.relay_page.set_busy(False)
         self._set_buttons_enabled(True)
         show_inline_error(self.relay_page.error, None, message)
-        self.relay_page.modes.checkedButton().setFocus(Qt.FocusReason.OtherFocusReason)
+        self.relay_page.focus_mode()
 
     # --- internals ----------------------------------------------------------------------------
 
