@@ -349,7 +349,9 @@ async def wait_closed(widget: QWidget) -> None:
     await closed
 
 
-async def _main(app: QApplication, session: Session, quitting: asyncio.Event) -> int:
+async def run_session(app: QApplication, session: Session, quitting: asyncio.Event) -> int:
+    """Start ``session`` and wait until ``quitting`` is set; the exit status (1 after a
+    startup error, shown in a dialog; 0 when the user cancelled the onboarding)."""
     app.setQuitOnLastWindowClosed(False)  # the wizard closing is not quitting the app
     try:
         started = await session.start()
@@ -394,7 +396,7 @@ def run(
         # Quitting stops Qt's loop (and qasync's with it) inside the first run; the orderly
         # shutdown then runs the loop again.
         try:
-            status = runner.run(_main(app, session, quitting))
+            status = runner.run(run_session(app, session, quitting))
         except RuntimeError as error:  # the loop stopped before startup ended (quit early)
             _log.info("stopped during startup: %s", error)
             status = 0

@@ -130,7 +130,7 @@ class SearchPanel(QWidget):
         if count == 0:
             self._say(self.tr("No message contains these words."))
         else:
-            self._say(self.tr("%n message(s) found", "", count))
+            self._say(self.tr("Messages found: %n", "", count))
             if not self.results.currentIndex().isValid():
                 self.results.setCurrentIndex(self.model.index(0, 0))
 

@@ -1,0 +1,265 @@
+"""The application shell: first run, reopening, the shared relay on this computer, startup
+errors, and the ``sourdine`` command. Real relay processes, real keyring, real databases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.adapters.keystore import open_secret_store
+from app.adapters.local_relay import relay_answers
+from app.adapters.preferences_file import load_preferences
+from app.config import ProfilePaths
+from app.ui.application import Session, StartupError, run_session
+from app.ui.bridge import Bridge
+from app.ui.views.onboarding import OnboardingWizard
+from tests.app.ui.support import fast_options, run, wait_until
+from tests.app.ui.views.dialog_checks import keep_closed_loops_alive  # noqa: F401 (autouse)
+from tests.app.ui.views.test_main_window import free_port
+from tests.integration.conftest import REPO, RelayProcess
+
+
+def focused() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None
+    return widget
+
+
+def press(key: Qt.Key) -> None:
+    QTest.keyClick(focused(), key)
+
+
+class Sessions:
+    """Sessions of this test (shut down after it), their relay directory and port."""
+
+    def __init__(self, qloop: qasync.QEventLoop, tmp_path: Path) -> None:
+        self.qloop = qloop
+        self.relay_dir = tmp_path / "local-relay"
+        self.port = free_port()
+        self.made: list[tuple[Session, ProfilePaths]] = []
+
+    def new(self, paths: ProfilePaths) -> Session:
+        session = Session(paths, relay_dir=self.relay_dir, relay_port=self.port,
+                          options=fast_options())
+        self.made.append((session, paths))
+        return session
+
+    def onboard(self, session: Session, name: str, relay_url: str | None = None) -> bool:
+        """Run the first-run wizard with the keyboard: name, relay, Create, Start."""
+        starting = self.qloop.create_task(session.start())
+        run(self.qloop, wait_until(lambda: session.wizard is not None
+                                   and session.wizard.isVisible()))
+        wizard = session.wizard
+        assert wizard is not None
+        wizard.activateWindow()
+        QTest.keyClicks(focused(), name)
+        press(Qt.Key.Key_Return)
+        if relay_url is not None:
+            press(Qt.Key.Key_Down)  # "My company's relay"
+            press(Qt.Key.Key_Tab)
+            QTest.keyClicks(focused(), relay_url)
+        press(Qt.Key.Key_Return)  # Create my account
+        run(self.qloop, wait_until(
+            lambda: wizard.currentId() == OnboardingWizard.ADDRESS_PAGE, timeout=30))
+        press(Qt.Key.Key_Return)  # Start using Sourdine
+        return run(self.qloop, starting)
+
+    def close(self) -> None:
+        for session, paths in self.made:
+            run(self.qloop, session.shutdown())
+            with contextlib.suppress(Exception):  # nothing to delete if onboarding failed
+                open_secret_store(paths).delete()
+
+
+@pytest.fixture
+def sessions(qloop: qasync.QEventLoop, tmp_path: Path) -> Iterator[Sessions]:
+    made = Sessions(qloop, tmp_path)
+    yield made
+    made.close()
+
+
+def authenticated(bridge: Bridge | None) -> bool:
+    return bridge is not None and bridge.connection_state == "authenticated"
+
+
+def test_first_run_creates_the_account_on_a_relay_on_this_computer_and_reopens_it(
+    qloop: qasync.QEventLoop, sessions: Sessions, make_profile: Callable[[str], ProfilePaths],
+) -> None:
+    paths = make_profile("marie")
+    first = sessions.new(paths)
+    assert sessions.onboard(first, "Marie Dupont") is True
+    assert first.window is not None and first.window.isVisible()
+    assert first.local_relay is not None and first.local_relay.owned
+    run(qloop, wait_until(lambda: authenticated(first.bridge), timeout=20))
+    assert first.bridge is not None
+    assert f"127.0.0.1:{sessions.port}" in first.bridge.address
+    assert load_preferences(paths.settings).relay_mode == "local"
+    run(qloop, first.shutdown())
+    assert first.window is None and first.bridge is None
+    assert not run(qloop, relay_answers(sessions.port))  # we started it: we stopped it
+
+    again = Session(paths, relay_dir=sessions.relay_dir, options=fast_options())
+    sessions.made.append((again, paths))
+    assert run(qloop, again.start()) is True
+    assert again.wizard is None  # no onboarding for an existing account
+    assert again.bridge is not None and again.bridge.display_name == "Marie Dupont"
+    assert run(qloop, relay_answers(sessions.port))  # started again on the account's port
+    run(qloop, wait_until(lambda: authenticated(again.bridge), timeout=20))
+
+
+def test_a_second_profile_shares_the_relay_and_brings_it_back_when_the_first_quits(
+    qloop: qasync.QEventLoop, sessions: Sessions, make_profile: Callable[[str], ProfilePaths],
+) -> None:
+    alice, bob = sessions.new(make_profile("alice")), sessions.new(make_profile("bob"))
+    assert sessions.onboard(alice, "Alice") and sessions.onboard(bob, "Bob")
+    assert alice.local_relay is not None and alice.local_relay.owned
+    assert bob.local_relay is not None and not bob.local_relay.owned  # attached to Alice's
+    assert alice.bridge is not None and bob.bridge is not None
+    run(qloop, wait_until(lambda: authenticated(alice.bridge) and authenticated(bob.bridge),
+                          timeout=20))
+    contact = run(qloop, bob.bridge.addContact(alice.bridge.invitation_link, ""))
+    assert contact is not None
+    run(qloop, bob.bridge.sendText(contact.contact_id, "same relay, two windows"))
+    run(qloop, wait_until(lambda: alice.bridge is not None
+                          and alice.bridge.attention_state.total == 1, timeout=20))
+
+    run(qloop, alice.shutdown())  # Alice quits: her relay stops
+    run(qloop, wait_until(lambda: bob.local_relay is not None and bob.local_relay.owned,
+                          timeout=20))
+    run(qloop, wait_until(lambda: authenticated(bob.bridge), timeout=20))
+    assert run(qloop, relay_answers(sessions.port))
+    run(qloop, bob.bridge.sendText(contact.contact_id, "sent after the restart"))
+    run(qloop, until_in_history(bob.bridge, contact.contact_id, "sent after the restart",
+                                ("sent", "delivered")), timeout=20)
+
+    # Alice comes back: she attaches to the relay Bob's app runs now, and nothing was lost.
+    back = Session(alice.paths, relay_dir=sessions.relay_dir, options=fast_options())
+    sessions.made.append((back, alice.paths))
+    assert run(qloop, back.start()) is True
+    assert back.local_relay is not None and not back.local_relay.owned
+    assert back.bridge is not None
+    (with_bob,) = back.bridge.contacts()
+    run(qloop, until_in_history(back.bridge, with_bob.contact_id, "sent after the restart",
+                                ("received",)), timeout=20)
+
+
+async def until_in_history(bridge: Bridge, conversation_id: int, body: str,
+                           states: tuple[str, ...]) -> None:
+    """Poll the conversation until a message with ``body`` is in one of ``states``."""
+    while not any(m.body == body and m.state in states
+                  for m in await bridge.history(conversation_id)):
+        await asyncio.sleep(0.05)
+
+
+def test_an_unreachable_company_relay_is_explained_and_nothing_is_created(
+    qloop: qasync.QEventLoop, sessions: Sessions, relay: RelayProcess,
+    make_profile: Callable[[str], ProfilePaths],
+) -> None:
+    paths = make_profile("remote")
+    session = sessions.new(paths)
+    starting = qloop.create_task(session.start())
+    run(qloop, wait_until(lambda: session.wizard is not None and session.wizard.isVisible()))
+    wizard = session.wizard
+    assert wizard is not None
+    wizard.activateWindow()
+    QTest.keyClicks(focused(), "Remote Person")
+    press(Qt.Key.Key_Return)
+    press(Qt.Key.Key_Down)
+    press(Qt.Key.Key_Tab)
+    QTest.keyClicks(focused(), f"ws://127.0.0.1:{free_port()}")  # nothing listens there
+    press(Qt.Key.Key_Return)
+    run(qloop, wait_until(lambda: wizard.relay_page.error.isVisible(), timeout=30))
+    assert "cannot reach this relay" in wizard.relay_page.error.text()
+    assert wizard.currentId() == OnboardingWizard.RELAY_PAGE
+    assert not paths.database.exists() and session.bridge is None
+
+    wizard.relay_page.url_edit.setText(relay.url)  # the right address this time
+    wizard.relay_page.url_edit.setFocus()
+    press(Qt.Key.Key_Return)
+    run(qloop, wait_until(lambda: wizard.currentId() == OnboardingWizard.ADDRESS_PAGE,
+                          timeout=30))
+    press(Qt.Key.Key_Return)
+    assert run(qloop, starting) is True
+    assert session.local_relay is None
+    assert load_preferences(paths.settings).relay_mode == "remote"
+    run(qloop, wait_until(lambda: authenticated(session.bridge), timeout=20))
+
+
+def test_a_profile_open_in_another_window_is_a_readable_error_and_a_clean_exit(
+    qloop: qasync.QEventLoop, relay: RelayProcess, bridge_for: Callable[..., Bridge],
+    qtbot: QtBot,
+) -> None:
+    open_elsewhere = bridge_for("Alice", relay)
+    session = Session(open_elsewhere.client.paths, options=fast_options())
+    with pytest.raises(StartupError) as caught:
+        run(qloop, session.start())
+    assert caught.value.title == "Sourdine cannot open this profile"
+    assert "open in another Sourdine process" in str(caught.value)
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    second = Session(open_elsewhere.client.paths)
+    exiting = qloop.create_task(run_session(app, second, asyncio.Event()))
+    run(qloop, wait_until(lambda: any(isinstance(w, QMessageBox) and w.isVisible()
+                                      for w in QApplication.topLevelWidgets())))
+    (box,) = [w for w in QApplication.topLevelWidgets()
+              if isinstance(w, QMessageBox) and w.isVisible()]
+    assert box.windowTitle() == "Sourdine cannot open this profile"
+    assert "another Sourdine process" in box.text() and "Traceback" not in box.text()
+    QTest.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert run(qloop, exiting) == 1  # a clean exit status, no window left
+    app.setQuitOnLastWindowClosed(True)
+
+
+def healthy(port: int) -> bool:
+    """A blocking ``GET /healthz`` (this test runs no event loop)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def test_the_command_line(tmp_path: Path) -> None:
+    env = {**os.environ, "SOURDINE_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1",
+           "XDG_DATA_HOME": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "app"]
+    version = subprocess.run([*command, "--version"], capture_output=True, text=True, env=env,
+                             cwd=REPO, timeout=60, check=True)
+    assert version.stdout.startswith("sourdine ")
+    bad = subprocess.run([*command, "--profile", "no/slash"], capture_output=True, text=True,
+                         env=env, cwd=REPO, timeout=60)
+    assert bad.returncode == 2 and "Invalid profile name" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+    port = free_port()
+    relay = subprocess.Popen([*command, "--relay-only", "--port", str(port)], env=env, cwd=REPO,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert relay.stdout is not None
+        first = relay.stdout.readline()
+        assert f"ws://127.0.0.1:{port}" in first
+        assert healthy(port)
+        relay.send_signal(signal.SIGINT)
+        rest = relay.communicate(timeout=30)[0]
+        assert relay.returncode == 0 and "Relay stopped." in rest
+    finally:
+        if relay.poll() is None:
+            relay.kill()
+    assert not healthy(port)
+    assert (tmp_path / "data" / "Sourdine" / "local-relay" / "port").read_text() == f"{port}\n"
