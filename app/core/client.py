@@ -14,6 +14,12 @@ Life cycle::
 Commands are coroutines of one asyncio loop; nothing here blocks it (the database runs on its
 own thread, the keyring in a worker thread). Queries and commands work without
 :meth:`SourdineClient.start` (offline); sending and receiving need it.
+
+The facade wires the parts together and checks that the client is usable; the work is done by
+:mod:`app.core.outgoing` (texts, retries, drafts), :mod:`app.core.activity` (read receipts,
+typing, privacy and off duty), :mod:`app.core.outbox`, :mod:`app.core.receive`,
+:mod:`app.core.contacts`, :mod:`app.core.conversations` and :mod:`app.core.prekeys`; events
+reach subscribers through :mod:`app.core.event_stream`.
 """
 
 from __future__ import annotations
@@ -21,136 +27,48 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import ssl as _ssl
-from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
 from typing import Any, Final
 
 from app.adapters.keystore import SecretStore
 from app.adapters.relay_pool import RelayPool
-from app.adapters.store import (
-    AccountRecord,
-    ContactRecord,
-    MessageRecord,
-    MessageState,
-    NewMessage,
-    PayloadKind,
-    RejectedEnvelope,
-    StateChange,
-)
-from app.adapters.transport import (
-    DEFAULT_BACKOFF,
-    DEFAULT_SETTINGS,
-    Backoff,
-    ConnectionSettings,
-    ConnectionState,
-    Delivery,
-    TransportError,
-)
+from app.adapters.store import AccountRecord, ContactRecord, MessageRecord, RejectedEnvelope
+from app.adapters.transport import ConnectionState, Delivery, TransportError
 from app.config import ProfilePaths
-from app.core import messages
 from app.core.account import (
     OpenedAccount,
     clean_display_name,
     create_account,
     open_account,
 )
+from app.core.activity import TYPING_INTERVAL, ActivitySharing
 from app.core.address import format_address, format_invitation, parse_contact_link
-from app.core.clock import Clock, SystemClock
 from app.core.contacts import AddOutcome, ContactBook, DirectoryListing
 from app.core.conversations import Conversations, ConversationSummary, SearchHit
-from app.core.errors import ClientClosed, ContactError, SendError
+from app.core.errors import ClientClosed, ContactError
+from app.core.event_stream import EventStream, Subscribers
 from app.core.events import (
     ClientFailed,
     ConnectionChanged,
     ContactAdded,
     ContactKeyChanged,
     ContactUpdated,
-    ConversationUpdated,
-    Event,
-    MessageQueued,
-    MessageStateChanged,
     PrekeysPublished,
 )
 from app.core.journal import Journal
-from app.core.outbox import DEFAULT_RECIPIENT_BACKOFF, Outbox
-from app.core.prekeys import ONE_TIME_TARGET, SIGNED_PREKEY_ROTATION, PrekeyUpkeep
+from app.core.options import DEFAULT_MAINTENANCE_INTERVAL, ClientOptions
+from app.core.outbox import Outbox
+from app.core.outgoing import MAX_DRAFT_BYTES, OutgoingMessages
+from app.core.prekeys import PrekeyUpkeep
 from app.core.receive import SYNC_PREFIX, ReceivePipeline
 from app.core.sessions import SessionBook
 from crypto.envelope import EnvelopeKind, seal_envelope
-from crypto.primitives import Random, system_random
 from crypto.safety import SafetyNumber, safety_number
 from relay.protocol import MAX_SEARCH_RESULTS
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_MAINTENANCE_INTERVAL: Final = 3600.0
 MAX_DIRECTORY_RESULTS: Final = MAX_SEARCH_RESULTS  # the protocol's bound on a directory search
-TYPING_INTERVAL: Final = 3.0
-"""Seconds between two typing indicators to the same contact, at least."""
-MAX_DRAFT_BYTES: Final = 4 * messages.MAX_TEXT_BYTES
-"""Longest draft kept (UTF-8 bytes): room to trim a text that is too long to send."""
-
-
-@dataclass(frozen=True)
-class ClientOptions:
-    """Everything a client can be tuned with; the defaults are for real use."""
-
-    random: Random = system_random  # key material and message ids
-    clock: Clock = field(default_factory=SystemClock)  # wall-clock time (tests move it)
-    one_time_prekeys: int = ONE_TIME_TARGET  # kept published on the relay
-    signed_prekey_rotation: int = SIGNED_PREKEY_ROTATION  # seconds
-    maintenance_interval: float = DEFAULT_MAINTENANCE_INTERVAL  # seconds between prekey checks
-    deposit_window: int = 32  # deposits in flight at most
-    envelope_ttl: int | None = None  # seconds asked of relays (None: their maximum)
-    backoff: Backoff = DEFAULT_BACKOFF  # reconnection delays
-    settings: ConnectionSettings = DEFAULT_SETTINGS  # transport timeouts
-    ssl: _ssl.SSLContext | None = None  # for wss:// relays (None: system defaults)
-    invitation: str | None = None  # code to register on an invitation-only relay
-    recipient_backoff: Backoff = DEFAULT_RECIPIENT_BACKOFF  # asks for a contact not set up yet
-
-
-class EventStream:
-    """The events of one subscriber, in order, from subscription on (unbounded queue)."""
-
-    def __init__(self, on_close: Callable[[EventStream], None]) -> None:
-        self._queue: asyncio.Queue[Event] = asyncio.Queue()
-        self._on_close = on_close
-
-    def put(self, event: Event) -> None:
-        self._queue.put_nowait(event)
-
-    async def get(self, timeout: float | None = None) -> Event:
-        """The next event. Raises: TimeoutError: none within ``timeout`` seconds."""
-        return await asyncio.wait_for(self._queue.get(), timeout)
-
-    def get_nowait(self) -> Event | None:
-        try:
-            return self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return None
-
-    async def wait_for(self, predicate: Callable[[Event], bool], timeout: float) -> Event:
-        """The next event for which ``predicate`` is true (others are consumed).
-
-        Raises:
-            TimeoutError: none within ``timeout`` seconds.
-        """
-        async with asyncio.timeout(timeout):
-            while True:
-                event = await self._queue.get()
-                if predicate(event):
-                    return event
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[Event]:
-        while True:
-            yield await self._queue.get()
-
-    def close(self) -> None:
-        self._on_close(self)
 
 
 class SourdineClient:
@@ -163,17 +81,12 @@ class SourdineClient:
         self._identity = opened.identity
         self._store = opened.store
         self._account = opened.account
-        self._streams: list[EventStream] = []
+        self._subscribers = Subscribers()
+        self._emit = self._subscribers.emit
         self._failure: str | None = None  # set when the journal failed: the client stopped
         self._closed = False
         self._started = False
         self._tasks: set[asyncio.Task[None]] = set()
-        self._retrying: set[tuple[int, bytes]] = set()  # (contact, message id) being retried
-        self._reading = asyncio.Lock()  # held while the read marker moves (see mark_read)
-        self._read_receipts = False  # the user allows read receipts (opt-in)
-        self._typing = False  # the user allows typing indicators (opt-in)
-        self._off_duty = False  # nothing of the above is sent while True
-        self._typing_sent: dict[int, float] = {}  # contact id -> clock time of the last one
         self._maintenance: asyncio.Task[None] | None = None
         self._connection_state = ConnectionState.OFFLINE
         self._journal = Journal(opened.store, self._failed, self._now_ms)
@@ -188,6 +101,8 @@ class SourdineClient:
         self._outbox: Outbox
         self._receive: ReceivePipeline
         self._prekeys: PrekeyUpkeep
+        self._outgoing: OutgoingMessages
+        self._activity: ActivitySharing
         self._conversations = Conversations(opened.store, ContactBook((), b""))
 
     # --- construction -------------------------------------------------------------------------
@@ -255,6 +170,16 @@ class SourdineClient:
             self._set_account, o.random, o.one_time_prekeys, o.signed_prekey_rotation,
         )
         self._conversations = Conversations(store, self._contacts)
+        self._outgoing = OutgoingMessages(
+            store=store, journal=self._journal, outbox=self._outbox,
+            account=lambda: self._account, emit=self._emit, check=self._check, clock=o.clock,
+            random=o.random,
+        )
+        self._activity = ActivitySharing(
+            conversations=self._conversations, sessions=self._sessions, journal=self._journal,
+            outbox=self._outbox, receive=self._receive, emit=self._emit, check=self._check,
+            clock=o.clock, random=o.random,
+        )
         # Order matters: receipts are encrypted before the sessions are written.
         self._journal.add_sealer(self._receive.seal)
         self._journal.add_sealer(self._sessions.seal)
@@ -294,8 +219,7 @@ class SourdineClient:
         await self._receive.close()
         await self._journal.close()
         await self._store.close()
-        for stream in list(self._streams):
-            stream.close()
+        self._subscribers.close()
 
     async def __aenter__(self) -> SourdineClient:
         return self
@@ -324,15 +248,9 @@ class SourdineClient:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _emit(self, event: Event) -> None:
-        for stream in self._streams:
-            stream.put(event)
-
     def subscribe(self) -> EventStream:
         """A new stream of every event from now on; close it when done."""
-        stream = EventStream(self._streams.remove)
-        self._streams.append(stream)
-        return stream
+        return self._subscribers.subscribe()
 
     def _set_account(self, account: AccountRecord) -> None:
         self._account = account
@@ -583,32 +501,7 @@ class SourdineClient:
         self._check()
         contact = self._contacts.find(reference)
         self._contacts.check_can_send(contact)
-        if contact.relay_url is None:
-            raise SendError(f"No relay is known for {contact.display_name}: add their address.")
-        if not text.strip():
-            raise SendError("The message is empty.")
-        if len(text.encode("utf-8", errors="surrogatepass")) > messages.MAX_TEXT_BYTES:
-            raise SendError(f"The message is longer than {messages.MAX_TEXT_BYTES} bytes.")
-        message_id = self.options.random(16)
-        now_ms = self._now_ms()
-        sender = messages.SenderProfile(self._account.relay_url, self._account.display_name)
-        try:
-            plaintext = messages.encode(messages.TextMessage(message_id, now_ms, text, sender))
-        except Exception as error:  # MessageFormatError: e.g. lone surrogates
-            raise SendError(str(error)) from None
-        changes = self._journal.changes
-        index = len(changes.messages)
-        changes.messages.append(NewMessage(contact.contact_id, message_id, True, text, now_ms,
-                                           None, MessageState.QUEUED))
-        self._outbox.enqueue(contact.identity_key, contact.relay_url, PayloadKind.TEXT,
-                             plaintext, message_id, contact.contact_id)
-        applied = await self._journal.commit()
-        seq = applied.message_seqs[index]
-        record = MessageRecord(seq or 0, contact.contact_id, message_id, True, text, now_ms, None,
-                               MessageState.QUEUED, None, now_ms)
-        self._emit(MessageQueued(contact.contact_id, record))
-        self._emit(ConversationUpdated(contact.contact_id))
-        return record
+        return await self._outgoing.send_text(contact, text)
 
     async def retry_message(self, reference: str | int, message_id: bytes) -> None:
         """Queue one of our failed messages again (same id, same text, same time), for the
@@ -623,33 +516,23 @@ class SourdineClient:
         self._check()
         contact = self._contacts.find(reference)
         self._contacts.check_can_send(contact)
-        if contact.relay_url is None:
-            raise SendError(f"No relay is known for {contact.display_name}: add their address.")
-        key = (contact.contact_id, message_id)
-        if key in self._retrying:
-            raise SendError("This message cannot be retried.")
-        self._retrying.add(key)
-        try:
-            record = await self._store.message(contact.contact_id, message_id, outgoing=True)
-            if record is None or record.state is not MessageState.FAILED:
-                raise SendError("This message cannot be retried.")
-            self._check()
-            sender = messages.SenderProfile(self._account.relay_url, self._account.display_name)
-            plaintext = messages.encode(
-                messages.TextMessage(message_id, record.sent_at, record.body, sender)
-            )
-            changes = self._journal.changes
-            index = len(changes.states)
-            changes.states.append(StateChange(contact.contact_id, message_id, MessageState.QUEUED,
-                                              self._now_ms(), None))
-            self._outbox.enqueue(contact.identity_key, contact.relay_url, PayloadKind.TEXT,
-                                 plaintext, message_id, contact.contact_id)
-            applied = await self._journal.commit()
-        finally:
-            self._retrying.discard(key)
-        if applied.states_changed[index]:
-            self._emit(MessageStateChanged(contact.contact_id, message_id, MessageState.QUEUED))
-            self._emit(ConversationUpdated(contact.contact_id))
+        await self._outgoing.retry(contact, message_id)
+
+    async def draft(self, reference: str | int) -> str:
+        """The unsent text of the conversation with a contact, ``""`` when there is none.
+        Drafts live in the encrypted database only. Raises: UnknownContact."""
+        self._check()
+        return await self._outgoing.draft(self._contacts.find(reference))
+
+    async def save_draft(self, reference: str | int, text: str) -> None:
+        """Keep ``text`` as the conversation's draft (``""`` deletes it); durable on return.
+
+        Raises:
+            UnknownContact. SendError: the text is not valid Unicode or longer than
+            :data:`MAX_DRAFT_BYTES`.
+        """
+        self._check()
+        await self._outgoing.save_draft(self._contacts.find(reference), text)
 
     async def sync(self, timeout: float = 30.0) -> None:
         """Wait until every envelope the relay held for us when this was called has been
@@ -696,117 +579,7 @@ class SourdineClient:
         to anyone. Raises: UnknownContact.
         """
         self._check()
-        contact = self._contacts.find(reference)
-        async with self._reading:  # one marker move at a time: each message is read once
-            seq = (through if through is not None
-                   else await self._conversations.latest_seq(contact))
-            read: list[bytes] = []
-            if self._may_tell(contact, self._read_receipts):
-                read = await self._store.newly_read(contact.contact_id, seq)
-            self._check()
-            self._journal.changes.read_through.append((contact.contact_id, seq))
-            if read and self._may_tell(contact, self._read_receipts):
-                self._send_read_receipts(contact, read)
-            await self._journal.commit()
-        self._emit(ConversationUpdated(contact.contact_id))
-
-    def _send_read_receipts(self, contact: ContactRecord, read: list[bytes]) -> None:
-        relay_url = contact.relay_url
-        if relay_url is None:
-            return
-        now_ms = self._now_ms()
-        for start in range(0, len(read), messages.MAX_RECEIPT_IDS):
-            chunk = tuple(read[start : start + messages.MAX_RECEIPT_IDS])
-            receipt = messages.ReadReceipt(self.options.random(16), now_ms, chunk)
-            self._outbox.enqueue(contact.identity_key, relay_url, PayloadKind.RECEIPT,
-                                 messages.encode(receipt), None, contact.contact_id)
-
-    # --- activity shared with contacts (opt-in, never off duty) ---------------------------------
-
-    def set_privacy(self, *, read_receipts: bool, typing: bool) -> None:
-        """Whether to send read receipts and typing indicators (both off by default; the
-        user's settings). Delivery receipts are always sent: they are not activity."""
-        self._read_receipts = read_receipts
-        self._typing = typing
-
-    def set_off_duty(self, off_duty: bool) -> None:
-        """While off duty no read receipt and no typing indicator is sent (messages read then
-        never get one later) and no :class:`ContactTyping` event is emitted. Nobody is told."""
-        self._off_duty = off_duty
-        self._receive.off_duty = off_duty
-
-    @property
-    def off_duty(self) -> bool:
-        return self._off_duty
-
-    @property
-    def read_receipts(self) -> bool:
-        """Whether read receipts are sent (when not off duty)."""
-        return self._read_receipts
-
-    @property
-    def typing_indicators(self) -> bool:
-        """Whether typing indicators are sent (when not off duty)."""
-        return self._typing
-
-    async def send_typing(self, reference: str | int) -> None:
-        """Tell the contact we are typing, if the user allows it and is not off duty; at most
-        one per :data:`TYPING_INTERVAL` seconds per contact, only over an existing session
-        (a typing indicator never starts one), kept by relays for seconds only.
-
-        Raises:
-            UnknownContact.
-        """
-        self._check()
-        contact = self._contacts.find(reference)
-        relay_url = contact.relay_url
-        if relay_url is None or not self._may_tell(contact, self._typing):
-            return
-        if not self._sessions.can_encrypt(contact.identity_key):
-            return
-        now = self.options.clock.now()
-        last = self._typing_sent.get(contact.contact_id)
-        if last is not None and 0 <= now - last < TYPING_INTERVAL:
-            return
-        self._typing_sent[contact.contact_id] = now
-        typing = messages.Typing(self.options.random(16), self._now_ms())
-        self._outbox.enqueue(contact.identity_key, relay_url, PayloadKind.TYPING,
-                             messages.encode(typing), None, contact.contact_id)
-        await self._journal.commit()
-
-    def _may_tell(self, contact: ContactRecord, allowed: bool) -> bool:
-        """Whether activity the user allowed may go to ``contact`` now."""
-        return (allowed and not self._off_duty and contact.relay_url is not None
-                and contact.pending_identity_key is None)
-
-    @property
-    def received_envelopes(self) -> int:
-        """Envelopes delivered to us and handled since opening (tests, benchmarks)."""
-        return self._receive.processed
-
-    async def draft(self, reference: str | int) -> str:
-        """The unsent text of the conversation with a contact, ``""`` when there is none.
-        Drafts live in the encrypted database only. Raises: UnknownContact."""
-        self._check()
-        return await self._store.draft(self._contacts.find(reference).contact_id)
-
-    async def save_draft(self, reference: str | int, text: str) -> None:
-        """Keep ``text`` as the conversation's draft (``""`` deletes it); durable on return.
-
-        Raises:
-            UnknownContact. SendError: the text is not valid Unicode or longer than
-            :data:`MAX_DRAFT_BYTES`.
-        """
-        self._check()
-        contact = self._contacts.find(reference)
-        try:
-            size = len(text.encode("utf-8"))
-        except UnicodeEncodeError:
-            raise SendError("The draft is not valid text.") from None
-        if size > MAX_DRAFT_BYTES:
-            raise SendError(f"The draft is longer than {MAX_DRAFT_BYTES} bytes.")
-        self._journal.changes.drafts.append((contact.contact_id, text))
-        await self._journal.commit()
+        await self._activity.mark_read(self._contacts.find(reference), through)
 
     async def search(
         self, text: str, *, contact: str | int | None = None, limit: int = 50
@@ -817,9 +590,56 @@ class SourdineClient:
         who = None if contact is None else self._contacts.find(contact)
         return await self._conversations.search(text, contact=who, limit=limit)
 
+    # --- activity shared with contacts (opt-in, never off duty) ---------------------------------
+
+    def set_privacy(self, *, read_receipts: bool, typing: bool) -> None:
+        """Whether to send read receipts and typing indicators (both off by default; the
+        user's settings). Delivery receipts are always sent: they are not activity."""
+        self._activity.set_privacy(read_receipts=read_receipts, typing=typing)
+
+    def set_off_duty(self, off_duty: bool) -> None:
+        """While off duty no read receipt and no typing indicator is sent (messages read then
+        never get one later) and no :class:`ContactTyping` event is emitted. Nobody is told."""
+        self._activity.set_off_duty(off_duty)
+
+    @property
+    def off_duty(self) -> bool:
+        return self._activity.off_duty
+
+    @property
+    def read_receipts(self) -> bool:
+        """Whether read receipts are sent (when not off duty)."""
+        return self._activity.read_receipts
+
+    @property
+    def typing_indicators(self) -> bool:
+        """Whether typing indicators are sent (when not off duty)."""
+        return self._activity.typing_indicators
+
+    async def send_typing(self, reference: str | int) -> None:
+        """Tell the contact we are typing, if the user allows it and is not off duty; at most
+        one per :data:`TYPING_INTERVAL` seconds per contact, only over an existing session
+        (a typing indicator never starts one), kept by relays for seconds only.
+
+        Raises:
+            UnknownContact.
+        """
+        self._check()
+        await self._activity.send_typing(self._contacts.find(reference))
+
+    # --- diagnostics --------------------------------------------------------------------------
+
+    @property
+    def received_envelopes(self) -> int:
+        """Envelopes delivered to us and handled since opening (tests, benchmarks)."""
+        return self._receive.processed
+
     async def rejected_envelopes(self) -> list[RejectedEnvelope]:
         """Envelopes that belonged to no conversation, with the reason (never lost silently)."""
         return await self._store.rejected_envelopes()
 
 
-__all__ = ["ClientOptions", "EventStream", "SourdineClient"]
+__all__ = [
+    "DEFAULT_MAINTENANCE_INTERVAL", "MAX_DIRECTORY_RESULTS", "MAX_DRAFT_BYTES", "TYPING_INTERVAL",
+    "ClientOptions", "EventStream", "SourdineClient",
+]

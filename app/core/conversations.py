@@ -51,6 +51,10 @@ class Conversations:
         page = await self._store.history(contact.contact_id, limit=1)
         return page[-1].seq if page else 0
 
+    async def newly_read(self, contact: ContactRecord, through: int) -> list[bytes]:
+        """Ids of the received messages that moving the read marker to ``through`` reads."""
+        return await self._store.newly_read(contact.contact_id, through)
+
     async def search(
         self, text: str, *, contact: ContactRecord | None = None, limit: int = DEFAULT_PAGE
     ) -> list[SearchHit]:
