@@ -18,17 +18,21 @@ import dataclasses
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
 import qasync
-from PySide6.QtCore import QCoreApplication, QObject, QTimer
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
+from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QStyleFactory, QWidget
 
-from app.adapters.keystore import KeystoreError, SecretStore, open_secret_store
+from app.adapters.keystore import (
+    KeystoreError,
+    SecretStore,
+    WrongPassphrase,
+    open_secret_store,
+)
 from app.adapters.local_relay import LocalRelay, LocalRelayError
 from app.adapters.preferences_file import load_preferences, save_preferences
 from app.adapters.store.errors import StoreError
@@ -38,6 +42,9 @@ from app.core.client import ClientOptions, SourdineClient
 from app.core.errors import ClientError
 from app.core.preferences import Preferences, PreferencesError
 from app.ui.bridge import Bridge
+from app.ui.i18n import install_translators
+from app.ui.surfaces import Surfaces
+from app.ui.surfaces import install_surfaces as install
 from app.ui.views.errors import install_exception_hook, show_error
 from app.ui.views.main_window import MainWindow
 from app.ui.views.onboarding import OnboardingChoice, OnboardingWizard
@@ -55,10 +62,6 @@ _USER_ERRORS: Final = (
     OSError,
 )
 """Failures with a sentence for the user (``str()``); anything else is a bug."""
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Application", text)
 
 
 class StartupError(Exception):
@@ -91,7 +94,6 @@ class Session(QObject):
     def __init__(
         self, paths: ProfilePaths, *, relay_dir: Path | None = None,
         relay_port: int | None = None, options: ClientOptions | None = None,
-        secret_store: Callable[[ProfilePaths], SecretStore] = open_secret_store,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -99,12 +101,13 @@ class Session(QObject):
         self.options = options or ClientOptions()  # the core's tuning (tests: short delays)
         self._relay_dir = relay_dir  # None: the user's data directory
         self._relay_port = relay_port  # None: the port remembered by the local relay
-        self._secret_store = secret_store
+        self._secrets: SecretStore | None = None  # the profile's keyring entry or vault
         self.preferences = Preferences()  # read from the profile's settings.toml by start()
         self.bridge: Bridge | None = None  # the open profile (set once opened or created)
         self.window: MainWindow | None = None
         self.wizard: OnboardingWizard | None = None  # shown on first run only
         self.local_relay: LocalRelay | None = None  # the relay on this computer, when used
+        self.surfaces: Surfaces | None = None  # tray, badge, notifications (installed by run)
         self._relay_watch: asyncio.Task[None] | None = None  # restarts a vanished local relay
         self._creating: asyncio.Task[None] | None = None  # the onboarding's account creation
 
@@ -137,31 +140,57 @@ class Session(QObject):
             return await asyncio.to_thread(load_preferences, self.paths.settings)
         except PreferencesError as error:
             # Defaults keep the app usable; the user learns why their settings are ignored.
-            show_error(None, _tr("Settings not read"), str(error))
+            show_error(None, self.tr("Settings not read"), str(error))
             return Preferences()
 
     async def _has_account(self) -> bool:
         if not self.paths.database.exists():
             return False
         try:
-            secrets = await asyncio.to_thread(self._store().load)
+            secrets = await asyncio.to_thread((await self._store()).load)
         except KeystoreError as error:
-            raise StartupError(_tr("Your keys cannot be read"), str(error)) from None
+            raise StartupError(self.tr("Your keys cannot be read"), str(error)) from None
         return secrets is not None
 
-    def _store(self) -> SecretStore:
-        try:
-            return self._secret_store(self.paths)
-        except KeystoreError as error:
-            raise StartupError(_tr("Your keys cannot be read"), str(error)) from None
+    async def _store(self) -> SecretStore:
+        """The profile's secret store: the OS keyring, or its passphrase vault (the
+        passphrase is asked until it opens the vault).
+
+        Raises:
+            StartupError: the user gave up typing the passphrase.
+        """
+        if self._secrets is not None:
+            return self._secrets
+        if not self.paths.vault.exists():
+            self._secrets = open_secret_store(self.paths)
+            return self._secrets
+        prompt = self.tr("This profile's keys are locked with a passphrase. Type it to open "
+                         "Sourdine.")
+        while True:
+            passphrase = await ask_passphrase(prompt)
+            if passphrase is None:
+                raise StartupError(self.tr("Sourdine stays locked"), self.tr(
+                    "Without the passphrase, Sourdine cannot open this profile."))
+            try:
+                vault = open_secret_store(self.paths, passphrase=passphrase)
+                await asyncio.to_thread(vault.load)
+            except WrongPassphrase:
+                prompt = self.tr("This passphrase does not open your keys. Check it (and "
+                                 "Caps Lock) and type it again.")
+                continue
+            except KeystoreError as error:
+                raise StartupError(self.tr("Your keys cannot be read"), str(error)) from None
+            self._secrets = vault
+            return vault
 
     async def _open(self) -> Bridge:
         try:
-            client = await SourdineClient.open(self.paths, self._store(), options=self.options)
+            client = await SourdineClient.open(self.paths, await self._store(),
+                                               options=self.options)
         except KeystoreError as error:
-            raise StartupError(_tr("Your keys cannot be read"), str(error)) from None
+            raise StartupError(self.tr("Your keys cannot be read"), str(error)) from None
         except (ClientError, StoreError, ProfileError) as error:
-            raise StartupError(_tr("Sourdine cannot open this profile"), str(error)) from None
+            raise StartupError(self.tr("Sourdine cannot open this profile"), str(error)) from None
         try:
             port = relay_port(client.account.relay_url)
             if self.preferences.relay_mode == "local" and port is not None:
@@ -171,7 +200,7 @@ class Session(QObject):
             await bridge.start()
         except LocalRelayError as error:
             await client.close()
-            raise StartupError(_tr("The relay on this computer cannot start"), str(error)) \
+            raise StartupError(self.tr("The relay on this computer cannot start"), str(error)) \
                 from None
         except BaseException:
             await client.close()
@@ -216,7 +245,7 @@ class Session(QObject):
 
     def _failure_text(self, error: BaseException) -> str:
         if isinstance(error, TransportError):
-            return _tr(
+            return self.tr(
                 "Sourdine cannot reach this relay. Check its address (and your network), then "
                 "try again."
             )
@@ -233,7 +262,7 @@ class Session(QObject):
             if choice.invitation:
                 options = dataclasses.replace(options, invitation=choice.invitation)
         client = await SourdineClient.create(
-            self.paths, self._store(), display_name=choice.display_name, relay_url=url,
+            self.paths, await self._store(), display_name=choice.display_name, relay_url=url,
             options=options,
         )
         try:
@@ -285,6 +314,9 @@ class Session(QObject):
         relay if this app started it. Idempotent."""
         if self._creating is not None and not self._creating.done():
             await asyncio.wait({self._creating})
+        surfaces, self.surfaces = self.surfaces, None
+        if surfaces is not None:
+            await surfaces.close()
         window, self.window = self.window, None
         if window is not None:
             await window.save_state()
@@ -320,24 +352,76 @@ def create_application(argv: list[str]) -> QApplication:
     return app
 
 
-def install_translations(app: QApplication, language: str) -> None:
-    """Translators for ``language`` (helper E's module; English when it is absent)."""
-    try:
-        from app.ui.i18n import install_translators
-    except ImportError:  # pragma: no cover - the module ships with the app
+def apply_appearance(app: QApplication, appearance: str) -> None:
+    """Light, dark or the system's look ("system"). The platform's colour scheme is asked
+    first; where it cannot switch (no platform theme), Fusion's palette stands in, so every
+    colour still comes from palette roles."""
+    hints = app.styleHints()
+    if appearance == "system":
+        hints.unsetColorScheme()
+        app.setPalette(_SYSTEM_PALETTE.get("palette", app.palette()))
         return
-    install_translators(app, language)
+    _SYSTEM_PALETTE.setdefault("palette", app.palette())
+    scheme = Qt.ColorScheme.Dark if appearance == "dark" else Qt.ColorScheme.Light
+    hints.setColorScheme(scheme)
+    if hints.colorScheme() != scheme:
+        app.setPalette(dark_palette() if appearance == "dark" else
+                       QStyleFactory.create("Fusion").standardPalette())
+
+
+_SYSTEM_PALETTE: dict[str, QPalette] = {}  # the palette before a light/dark choice
+
+
+def dark_palette() -> QPalette:
+    """A dark palette for platforms that cannot switch their colour scheme."""
+    palette = QPalette()
+    colors = {
+        QPalette.ColorRole.Window: "#2b2b2b", QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#1e1e1e", QPalette.ColorRole.AlternateBase: "#333333",
+        QPalette.ColorRole.ToolTipBase: "#333333", QPalette.ColorRole.ToolTipText: "#e6e6e6",
+        QPalette.ColorRole.PlaceholderText: "#9a9a9a", QPalette.ColorRole.Text: "#e6e6e6",
+        QPalette.ColorRole.Button: "#353535", QPalette.ColorRole.ButtonText: "#e6e6e6",
+        QPalette.ColorRole.BrightText: "#ff6b6b", QPalette.ColorRole.Highlight: "#3d7fcf",
+        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.Link: "#7fb3ff",
+        QPalette.ColorRole.Light: "#505050", QPalette.ColorRole.Midlight: "#404040",
+        QPalette.ColorRole.Mid: "#303030", QPalette.ColorRole.Dark: "#202020",
+        QPalette.ColorRole.Shadow: "#000000",
+    }
+    for role, color in colors.items():
+        palette.setColor(role, QColor(color))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
+                 QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
+    return palette
 
 
 def install_surfaces(session: Session) -> None:
-    """Tray icon, title count, badge, notifications (helper E's module, when present)."""
-    try:
-        from app.ui.surfaces import install_surfaces as install
-    except ImportError:
-        _log.info("no desktop surfaces in this build")
+    """Tray icon, title count, badge, notifications: their Quit quits the application, a
+    clicked notification opens its conversation."""
+    if session.bridge is None or session.window is None:
         return
-    if session.bridge is not None and session.window is not None:
-        install(session.bridge, session.window)
+    window = session.window
+    surfaces = install(session.bridge, window)
+    surfaces.quitRequested.connect(QApplication.quit)
+    surfaces.openConversation.connect(window.show_conversation)
+    session.surfaces = surfaces
+
+
+async def ask_passphrase(prompt: str) -> str | None:
+    """Ask for a passphrase in a window-modal box without blocking the loop; None when the
+    user cancels."""
+    dialog = QInputDialog()
+    dialog.setWindowTitle(QCoreApplication.translate("Session", "Unlock Sourdine"))
+    dialog.setLabelText(prompt)
+    dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+    dialog.setAccessibleName(QCoreApplication.translate("Session", "Unlock Sourdine"))
+    dialog.open()
+    dialog.activateWindow()
+    await wait_closed(dialog)
+    accepted = dialog.result() == QInputDialog.DialogCode.Accepted
+    text = dialog.textValue()
+    dialog.deleteLater()
+    return text if accepted else None
 
 
 async def wait_closed(widget: QWidget) -> None:
@@ -361,6 +445,10 @@ async def run_session(app: QApplication, session: Session, quitting: asyncio.Eve
     if not started:
         return 0
     app.setQuitOnLastWindowClosed(True)
+    apply_appearance(app, session.preferences.appearance)
+    if session.bridge is not None:
+        session.bridge.preferencesChanged.connect(
+            lambda prefs: apply_appearance(app, prefs.appearance))
     install_surfaces(session)
     await quitting.wait()
     return 0
@@ -387,7 +475,7 @@ def run(
         language = load_preferences(paths.settings).language
     except PreferencesError:
         language = "system"  # the session reports the broken file once its loop runs
-    install_translations(app, language)
+    install_translators(app, language)
     _quit_on_signals(app)
     session = Session(paths, relay_port=relay_port)
     quitting = asyncio.Event()

@@ -351,6 +351,14 @@ class MainWindow(QMainWindow):
         if self.current == conversation_id and not self.composer.text():
             self.composer.set_text(draft)
 
+    def show_conversation(self, conversation_id: int) -> None:
+        """Open a conversation asked for from outside the window (a clicked notification),
+        ready to answer."""
+        self.search.clear()
+        self.open_conversation(conversation_id)
+        if self.current == conversation_id and self.composer.isEnabled():
+            self.composer.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _show_nothing(self) -> None:
         self.header.show_contact(None)
         self.right.setCurrentIndex(0)
@@ -471,9 +479,13 @@ class MainWindow(QMainWindow):
     # --- dialogs ----------------------------------------------------------------------------
 
     def _open_dialog(self, dialog: QDialog) -> QDialog:
+        """Open ``dialog`` (window-modal, never blocking the loop) with the keyboard in it;
+        when it closes, the keyboard comes back to the window."""
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog = dialog
+        dialog.finished.connect(lambda _result: self.activateWindow())
         dialog.open()
+        dialog.activateWindow()
         return dialog
 
     def add_contact(self) -> None:

@@ -17,18 +17,21 @@ from pathlib import Path
 import pytest
 import qasync
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.adapters.keystore import open_secret_store
 from app.adapters.local_relay import relay_answers
-from app.adapters.preferences_file import load_preferences
+from app.adapters.preferences_file import load_preferences, save_preferences
 from app.config import ProfilePaths
-from app.ui.application import Session, StartupError, run_session
+from app.core.client import SourdineClient
+from app.core.preferences import Preferences
+from app.ui.application import Session, StartupError, apply_appearance, run_session
 from app.ui.bridge import Bridge
 from app.ui.views.onboarding import OnboardingWizard
-from tests.app.ui.support import fast_options, run, wait_until
+from tests.app.ui.support import create_bridge, fast_options, introduce, run, wait_until
 from tests.app.ui.views.dialog_checks import keep_closed_loops_alive  # noqa: F401 (autouse)
 from tests.app.ui.views.test_main_window import free_port
 from tests.integration.conftest import REPO, RelayProcess
@@ -263,3 +266,83 @@ def test_the_command_line(tmp_path: Path) -> None:
             relay.kill()
     assert not healthy(port)
     assert (tmp_path / "data" / "Sourdine" / "local-relay" / "port").read_text() == f"{port}\n"
+
+
+def test_the_running_app_follows_the_appearance_and_wires_the_desktop_surfaces(
+    qloop: qasync.QEventLoop, relay: RelayProcess, bridge_for: Callable[..., Bridge],
+    make_profile: Callable[[str], ProfilePaths],
+) -> None:
+    paths = make_profile("alice")
+    alice = run(qloop, create_bridge(paths, "Alice", relay.url, options=fast_options()))
+    bob = bridge_for("Bob", relay)
+    pair = run(qloop, introduce(alice, bob))
+    run(qloop, alice.close())
+    save_preferences(paths.settings, Preferences(appearance="dark", relay_mode="remote"))
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    light = app.palette().color(QPalette.ColorRole.Window).lightness()
+    session = Session(paths, options=fast_options())
+    quitting = asyncio.Event()
+    running = qloop.create_task(run_session(app, session, quitting))
+    try:
+        run(qloop, wait_until(lambda: session.surfaces is not None))
+        assert app.palette().color(QPalette.ColorRole.Window).lightness() < 100  # dark
+        assert session.window is not None and session.window.isVisible()
+        assert session.local_relay is None  # a company relay: nothing started here
+        surfaces = session.surfaces
+        assert surfaces is not None
+        surfaces.openConversation.emit(pair.alice_bob)  # a notification was clicked
+        assert session.window.current == pair.alice_bob
+        assert session.bridge is not None
+        run(qloop, session.bridge.updatePreferences(
+            session.bridge.preferences.replace(appearance="system")))
+        assert app.palette().color(QPalette.ColorRole.Window).lightness() == light
+        quitting.set()  # what the application's aboutToQuit does
+        assert run(qloop, running) == 0
+    finally:
+        apply_appearance(app, "system")
+        run(qloop, session.shutdown())
+        open_secret_store(paths).delete()
+    assert session.surfaces is None and session.bridge is None
+
+
+def visible_prompt(containing: str) -> QInputDialog | None:
+    for widget in QApplication.topLevelWidgets():
+        if (isinstance(widget, QInputDialog) and widget.isVisible()
+                and containing in widget.labelText()):
+            return widget
+    return None
+
+
+def test_a_profile_in_a_passphrase_vault_asks_until_the_passphrase_opens_it(
+    qloop: qasync.QEventLoop, relay: RelayProcess, make_profile: Callable[[str], ProfilePaths],
+    qtbot: QtBot,
+) -> None:
+    paths = make_profile("vera")
+    vault = open_secret_store(paths, passphrase="correct horse battery")
+    client = run(qloop, SourdineClient.create(paths, vault, display_name="Vera",
+                                              relay_url=relay.url, options=fast_options()))
+    run(qloop, client.close())
+
+    session = Session(paths, options=fast_options())
+    starting = qloop.create_task(session.start())
+    try:
+        run(qloop, wait_until(lambda: visible_prompt("locked with a passphrase") is not None))
+        prompt = visible_prompt("locked with a passphrase")
+        assert prompt is not None
+        field = prompt.findChild(QLineEdit)
+        assert field is not None and field.echoMode() == QLineEdit.EchoMode.Password
+        QTest.keyClicks(field, "wrong guess")
+        QTest.keyClick(field, Qt.Key.Key_Return)
+        run(qloop, wait_until(lambda: visible_prompt("does not open") is not None, timeout=20))
+        again = visible_prompt("does not open")
+        assert again is not None
+        field = again.findChild(QLineEdit)
+        assert field is not None
+        QTest.keyClicks(field, "correct horse battery")
+        QTest.keyClick(field, Qt.Key.Key_Return)
+        assert run(qloop, starting) is True
+        assert session.bridge is not None and session.bridge.display_name == "Vera"
+    finally:
+        run(qloop, session.shutdown())
