@@ -107,6 +107,14 @@ class ConversationListModel(QAbstractListModel):
         """Wait until the refreshes scheduled so far have been applied (tests, views)."""
         await self._tasks.settle()
 
+    def refresh_times(self) -> None:
+        """Tell the views every row's time text may read differently (call it when the day
+        changes: "14:02" becomes "Mon")."""
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, 0),
+                                  [int(ConversationRole.TimeRole),
+                                   int(ConversationRole.AccessibleTextRole)])
+
     def row_of(self, contact_id: int) -> int | None:
         """The row of a conversation, None when it is not in the list."""
         return self._row_of.get(contact_id)

@@ -214,6 +214,13 @@ class TranscriptModel(QAbstractListModel):
         self._seqs[row:row] = [m.seq for m in fixed]
         self._days[row:row] = [local_day(message_time(m)) for m in fixed]
 
+    def refresh_times(self) -> None:
+        """Tell the views the date separators may read differently (call it when the day
+        changes: "Today" becomes "Yesterday")."""
+        if self._messages:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._messages) - 1, 0),
+                                  [int(TranscriptRole.DateRole)])
+
     # --- lookups ------------------------------------------------------------------------------
 
     def row_of_seq(self, seq: int) -> int | None:

@@ -92,6 +92,11 @@ def test_the_list_orders_by_latest_message_and_moves_one_row_per_change(
     assert signals.resets == 0
     assert 1 <= len(signals.moves) <= 2 and all(row == 0 for _s, row in signals.moves)
 
+    signals.changed.clear()
+    model.refresh_times()  # at midnight: "14:02" becomes "Mon" on every row
+    assert [(row, ConversationRole.TimeRole in roles) for row, roles in signals.changed] == [
+        (0, True)]
+
     run(qloop, alice.markRead(pair.alice_bob))
     run(qloop, wait_until(lambda: value(model, pair.alice_bob, ConversationRole.UnreadRole) == 0))
     assert value(model, pair.alice_bob, ConversationRole.BoldRole) is False

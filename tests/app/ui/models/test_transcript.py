@@ -175,6 +175,9 @@ def test_date_separators_mark_each_new_day_and_move_when_older_pages_arrive(
     assert not model.fetching and model.rowCount() == 5
     dates = column(model, TranscriptRole.DateRole)
     assert dates[0] == dates[1] != dates[2] == dates[3] != dates[4]
+    changes.seen.clear()
+    model.refresh_times()  # at midnight: "Today" becomes "Yesterday" everywhere
+    assert changes.seen == [(0, 4, [TranscriptRole.DateRole])]
     assert column(model, TranscriptRole.OutgoingRole) == [False, True, False, True, False]
     del tester
 
