@@ -61,6 +61,7 @@ from app.core.outbox import Outbox
 from app.core.outgoing import MAX_DRAFT_BYTES, OutgoingMessages
 from app.core.prekeys import PrekeyUpkeep
 from app.core.receive import SYNC_PREFIX, ReceivePipeline
+from app.core.recipient_setup import RecipientSetupWait
 from app.core.sessions import SessionBook
 from crypto.envelope import EnvelopeKind, seal_envelope
 from crypto.safety import SafetyNumber, safety_number
@@ -155,10 +156,15 @@ class SourdineClient:
         self._contacts = ContactBook(await store.contacts(), self._identity.public)
         self._sessions = SessionBook(self._identity, opened.prekeys, await store.sessions(),
                                      o.random)
+        setup_wait = RecipientSetupWait(
+            backoff=o.recipient_backoff, timeout=o.recipient_setup_timeout,
+            name_of=lambda contact_id: self._contacts.get(contact_id).display_name,
+            emit=self._emit, now=self._now,
+        )
         self._outbox = Outbox(
             self._identity.public, self._sessions, self._journal, self._pool, self._emit,
-            self._now, window=o.deposit_window, ttl_seconds=o.envelope_ttl,
-            recipient_backoff=o.recipient_backoff,
+            self._now, setup_wait=setup_wait, window=o.deposit_window,
+            ttl_seconds=o.envelope_ttl,
         )
         self._outbox.load(await store.outbox())
         self._receive = ReceivePipeline(
@@ -494,6 +500,10 @@ class SourdineClient:
         """Store a message to a contact and queue it; returns it (state queued) once it is on
         disk. It goes out as soon as the relay can be reached (event MessageStateChanged).
 
+        A contact who has not set up Sourdine yet is waited for: the message is announced
+        once as queued with the reason (``Waiting for <name> ...``) and fails if they have
+        not set up within ``ClientOptions.recipient_setup_timeout`` of sending.
+
         Raises:
             UnknownContact. KeyChangePending: the contact's key changed (accept it first).
             SendError: empty or too long, or no relay known for the contact.
@@ -506,7 +516,7 @@ class SourdineClient:
     async def retry_message(self, reference: str | int, message_id: bytes) -> None:
         """Queue one of our failed messages again (same id, same text, same time), for the
         user's "retry"; event MessageStateChanged(queued) once it is on disk. The recipient
-        drops a copy it already has.
+        drops a copy it already has. A wait for a contact who has not set up starts anew.
 
         Raises:
             UnknownContact. KeyChangePending: the contact's key changed (accept it first).

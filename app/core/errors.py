@@ -37,3 +37,7 @@ class SendError(ClientError):
 
 class ClientClosed(ClientError):
     """The client was used after it was closed."""
+
+
+class OptionsError(ClientError):
+    """A client option out of range (see :class:`app.core.options.ClientOptions`)."""

@@ -8,8 +8,9 @@ from typing import Final
 
 from app.adapters.transport import DEFAULT_BACKOFF, DEFAULT_SETTINGS, Backoff, ConnectionSettings
 from app.core.clock import Clock, SystemClock
-from app.core.outbox import DEFAULT_RECIPIENT_BACKOFF
+from app.core.errors import OptionsError
 from app.core.prekeys import ONE_TIME_TARGET, SIGNED_PREKEY_ROTATION
+from app.core.recipient_setup import DEFAULT_RECIPIENT_BACKOFF, RECIPIENT_SETUP_TIMEOUT
 from crypto.primitives import Random, system_random
 
 DEFAULT_MAINTENANCE_INTERVAL: Final = 3600.0
@@ -18,7 +19,11 @@ DEFAULT_MAINTENANCE_INTERVAL: Final = 3600.0
 
 @dataclass(frozen=True)
 class ClientOptions:
-    """Everything a client can be tuned with; the defaults are for real use."""
+    """Everything a client can be tuned with; the defaults are for real use.
+
+    Raises:
+        OptionsError: ``recipient_setup_timeout`` is not a positive number of seconds.
+    """
 
     random: Random = system_random  # key material and message ids
     clock: Clock = field(default_factory=SystemClock)  # wall-clock time (tests move it)
@@ -32,3 +37,10 @@ class ClientOptions:
     ssl: _ssl.SSLContext | None = None  # for wss:// relays (None: system defaults)
     invitation: str | None = None  # code to register on an invitation-only relay
     recipient_backoff: Backoff = DEFAULT_RECIPIENT_BACKOFF  # asks for a contact not set up yet
+    recipient_setup_timeout: int = RECIPIENT_SETUP_TIMEOUT  # seconds a message waits for them
+
+    def __post_init__(self) -> None:
+        timeout = self.recipient_setup_timeout
+        if type(timeout) is not int or timeout <= 0:
+            raise OptionsError("The time a message waits for its recipient to set up must be "
+                               f"a positive number of seconds, not {timeout!r}.")

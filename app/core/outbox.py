@@ -11,9 +11,9 @@ when the relay confirmed the durable store (state sent), or when the relay refus
 Deposits are pipelined (up to ``window`` in flight).
 
 A contact who has not set up yet (their relay has no mailbox or no prekeys for them: they
-never connected, or have not published) is *waited for*: their messages stay queued and the
-bundle is asked for again with a slow backoff (``recipient_backoff``) and at every reconnect
-(:meth:`Outbox.retry_waiting`), never turned into failures.
+never connected, or have not published) is *waited for*: their messages stay queued, the
+bundle is asked for again later and at every reconnect (:meth:`Outbox.retry_waiting`), and
+only a message that waited too long fails (:mod:`app.core.recipient_setup`).
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ from app.adapters.store import (
     PayloadKind,
     StateChange,
 )
-from app.adapters.transport import Backoff, InvalidSettings, RelayRefused, TransportError
+from app.adapters.transport import InvalidSettings, RelayRefused, TransportError
 from app.core.events import Event, MessageStateChanged
 from app.core.journal import Journal
+from app.core.recipient_setup import NOT_YET_BUNDLE_CODES, RecipientSetupWait, WaitingItem
 from app.core.sessions import SessionBook
 from crypto.envelope import EnvelopeKind, seal_envelope
 from crypto.errors import CryptoError
@@ -46,9 +47,6 @@ from crypto.x3dh import PrekeyBundle
 _log = logging.getLogger(__name__)
 
 PERMANENT_BUNDLE_CODES: Final = frozenset({"malformed"})
-NOT_YET_BUNDLE_CODES: Final = frozenset({"unknown_mailbox", "not_found"})
-"""The contact's relay has no mailbox or no prekeys for them *yet*: wait, do not fail."""
-DEFAULT_RECIPIENT_BACKOFF: Final = Backoff(initial=5.0, maximum=300.0, jitter=0.2)
 TYPING_TTL: Final = 30
 """Seconds a relay keeps a typing indicator: a late one is worse than none."""
 RETRY_CODES: Final = frozenset({"rate_limited", "internal", "quota_exceeded"})
@@ -67,6 +65,7 @@ class OutboxItem:
     conversation_id: int
     plaintext: bytes | None
     envelope: bytes | None
+    queued_at: int  # seconds: when it entered the outbox (a message waits so long at most)
     durable: bool = True  # the envelope (if any) is committed
     in_flight: bool = False  # a deposit is running
     attempts: int = 0  # failed deposits so far
@@ -83,8 +82,8 @@ class Outbox:
 
     def __init__(
         self, own_identity: bytes, sessions: SessionBook, journal: Journal, pool: RelayPool,
-        emit: Callable[[Event], None], now: Callable[[], int], *, window: int = 32,
-        ttl_seconds: int | None = None, recipient_backoff: Backoff = DEFAULT_RECIPIENT_BACKOFF,
+        emit: Callable[[Event], None], now: Callable[[], int], *,
+        setup_wait: RecipientSetupWait, window: int = 32, ttl_seconds: int | None = None,
     ) -> None:
         self._own = own_identity
         self._sessions = sessions
@@ -98,9 +97,7 @@ class Outbox:
         # recipient -> its items without an envelope yet (uncommitted ones included)
         self._unencrypted: dict[bytes, int] = {}
         self._fetching: dict[bytes, asyncio.Task[None]] = {}  # bundle fetches by recipient
-        self._recipient_backoff = recipient_backoff  # between asks for a not-yet-set-up contact
-        # recipient not set up yet -> (asks so far, loop time before which none is made)
-        self._waiting: dict[bytes, tuple[int, float]] = {}
+        self._setup_wait = setup_wait  # the recipients not set up yet
         self._in_flight = 0
         self._wake = asyncio.Event()
         self._empty = asyncio.Event()
@@ -120,7 +117,8 @@ class Outbox:
         for r in records:
             if r.kind is not PayloadKind.TYPING:
                 self._track(OutboxItem(r.seq, r.recipient, r.relay_url, r.kind, r.message_id,
-                                       r.conversation_id, r.plaintext, r.envelope))
+                                       r.conversation_id, r.plaintext, r.envelope,
+                                       queued_at=r.created_at))
 
     def start(self) -> None:
         if self._task is None:
@@ -140,7 +138,7 @@ class Outbox:
 
     def retry_waiting(self) -> None:
         """Ask again now for the bundles of contacts who had not set up yet (on reconnect)."""
-        self._waiting = {r: (asks, 0.0) for r, (asks, _) in self._waiting.items()}
+        self._setup_wait.ask_again_now()
         self._wake.set()
 
     def __len__(self) -> int:
@@ -183,9 +181,10 @@ class Outbox:
             envelope = self._seal(recipient, kind, plaintext)
         changes = self._journal.changes
         index = len(changes.outbox)
+        queued_at = self._now()
         changes.outbox.append(NewOutboxItem(
             recipient, relay_url, kind, message_id, conversation_id,
-            None if envelope is not None else plaintext, envelope, self._now(),
+            None if envelope is not None else plaintext, envelope, queued_at,
         ))
         if envelope is None:
             self._unencrypted[recipient] = self._unencrypted.get(recipient, 0) + 1
@@ -193,7 +192,7 @@ class Outbox:
         def committed(applied: Applied) -> None:
             item = OutboxItem(applied.outbox_seqs[index], recipient, relay_url, kind, message_id,
                               conversation_id, None if envelope is not None else plaintext,
-                              envelope)
+                              envelope, queued_at=queued_at)
             self._items[item.seq] = item
             self._empty.clear()
             self._wake.set()
@@ -229,7 +228,7 @@ class Outbox:
                     blocked.add(item.recipient)
                     next_retry = self._ensure_session(item, now, next_retry)
                     continue
-                self._waiting.pop(item.recipient, None)
+                self._setup_wait.end(item.recipient)
                 self._encrypt_stored(item)
                 encrypted = True
             if not item.durable or item.in_flight:
@@ -252,11 +251,7 @@ class Outbox:
         item.envelope = self._seal(item.recipient, item.kind, plaintext)
         item.plaintext = None
         item.durable = False
-        left = self._unencrypted.get(item.recipient, 1) - 1
-        if left:
-            self._unencrypted[item.recipient] = left
-        else:
-            self._unencrypted.pop(item.recipient, None)
+        self._forget_unencrypted(item.recipient)
         self._journal.changes.outbox_encrypted.append((item.seq, item.envelope))
 
         def committed(_: Applied) -> None:
@@ -271,9 +266,9 @@ class Outbox:
         recipient = item.recipient
         if recipient in self._fetching:
             return next_retry
-        waiting = self._waiting.get(recipient)
-        if waiting is not None and waiting[1] > now:
-            wait = waiting[1] - now
+        next_ask = self._setup_wait.next_ask(recipient)
+        if next_ask > now:
+            wait = next_ask - now
             return wait if next_retry is None else min(next_retry, wait)
         task = asyncio.get_running_loop().create_task(
             self._fetch_bundle(recipient, item.relay_url), name="bundle fetch"
@@ -297,7 +292,7 @@ class Outbox:
                         None if opk is None else opk.public_key,
                     )
                     self._sessions.start(bundle, self._now())
-                    self._waiting.pop(recipient, None)
+                    self._setup_wait.end(recipient)
                     return
                 except RelayRefused as refused:
                     if refused.code in NOT_YET_BUNDLE_CODES:
@@ -328,12 +323,28 @@ class Outbox:
             self._wake.set()
 
     def _wait_for(self, recipient: bytes, refused: RelayRefused) -> None:
-        """The contact has not set up yet: keep their messages queued, ask again later."""
-        asks = self._waiting.get(recipient, (0, 0.0))[0]
-        delay = self._recipient_backoff.delay(asks, _JITTER)
-        self._waiting[recipient] = (asks + 1, asyncio.get_running_loop().time() + delay)
+        """The contact has not set up yet: keep their messages queued and ask again later,
+        except those that waited too long (they fail)."""
+        waiting = [item for item in self._items.values()
+                   if item.recipient == recipient and item.envelope is None]
+        delay, expired = self._setup_wait.refused(
+            recipient,
+            [WaitingItem(i.seq, i.conversation_id, i.message_id, i.queued_at) for i in waiting],
+            asyncio.get_running_loop().time(),
+        )
         _log.info("the contact has not set up yet (%s); asking again in %.0f s",
                   refused.code, delay)
+        by_seq = {item.seq: item for item in waiting}
+        for gone, reason in expired:
+            self._forget_unencrypted(recipient)
+            self._finish(by_seq[gone.seq], MessageState.FAILED, reason)
+
+    def _forget_unencrypted(self, recipient: bytes) -> None:
+        left = self._unencrypted.get(recipient, 1) - 1
+        if left:
+            self._unencrypted[recipient] = left
+        else:
+            self._unencrypted.pop(recipient, None)
 
     def _fail_unencrypted(self, recipient: bytes, reason: str) -> None:
         for item in list(self._items.values()):

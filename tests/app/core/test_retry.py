@@ -38,10 +38,14 @@ def test_a_message_to_someone_who_never_connected_waits_and_arrives_once_they_do
             await asyncio.sleep(1.0)  # several asks: the relay has no mailbox for Bob
             assert "unknown_mailbox" in caplog.text
             assert alice.outbox_size == 1
-            while (event := events.get_nowait()) is not None:  # neither sent nor failed
-                assert not isinstance(event, MessageStateChanged)
+            changes = []  # neither sent nor failed: the user was told why, once
+            while (event := events.get_nowait()) is not None:
+                if isinstance(event, MessageStateChanged):
+                    changes.append((event.message_id, event.state, event.reason))
+            assert changes == [(sent.message_id, MessageState.QUEUED,
+                                "Waiting for Bob to open Sourdine for the first time.")]
             (stored,) = await alice.history("bob")
-            assert (stored.state, stored.reason) == (MessageState.QUEUED, None)
+            assert stored.state is MessageState.QUEUED
             # Bob's mailbox exists now but he has published no prekeys: still waiting.
             await relay.store.register(bob.identity_key)
             caplog.clear()
