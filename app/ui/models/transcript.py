@@ -6,6 +6,10 @@ and insert it at row 0 when it arrives: at most one read at a time, none once th
 history is reached. Memory and opening time depend on the page size, not on the length of the
 conversation (a 100,000-message history opens as fast as a short one).
 
+Qt's item views call ``fetchMore`` whenever the *last* row is visible (always, in a chat):
+a view must hide it from Qt (app/ui/views/transcript.py shows the model through a proxy that
+does) and call it itself when the user reaches the top.
+
 New messages of this conversation (``messageAdded``) are appended; ``messageStateChanged``
 updates one row, found through a message id -> seq index and a binary search over the loaded
 seqs (no index to rebuild when a page is inserted at the top).
