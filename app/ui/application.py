@@ -19,10 +19,10 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
-import qasync
+import qasync  # type: ignore[import-untyped]
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QStyleFactory, QWidget
@@ -50,6 +50,7 @@ from app.ui.views.main_window import MainWindow
 from app.ui.views.onboarding import OnboardingChoice, OnboardingWizard
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 APP_NAME: Final = "Sourdine"
 DESKTOP_FILE_NAME: Final = "sourdine"
@@ -213,7 +214,7 @@ class Session(QObject):
         wizard = OnboardingWizard()
         self.wizard = wizard
         finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        wizard.finished.connect(lambda code: finished.done() or finished.set_result(code))
+        wizard.finished.connect(lambda code: settle(finished, code))
         wizard.accountRequested.connect(self._account_requested)
         wizard.show()
         try:
@@ -424,12 +425,16 @@ async def ask_passphrase(prompt: str) -> str | None:
     return text if accepted else None
 
 
+def settle(future: asyncio.Future[T], value: T) -> None:
+    """Give ``future`` its result unless it already has one (signals may fire twice)."""
+    if not future.done():
+        future.set_result(value)
+
+
 async def wait_closed(widget: QWidget) -> None:
     """Wait until a dialog is closed (it emits ``finished``)."""
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    widget.finished.connect(  # type: ignore[attr-defined]
-        lambda *_: closed.done() or closed.set_result(None)
-    )
+    widget.finished.connect(lambda *_: settle(closed, None))  # type: ignore[attr-defined]
     await closed
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Coroutine
 from typing import Any, Final
 
@@ -57,6 +58,10 @@ from app.ui.views.transcript import TranscriptView
 TYPING_SHOWN_MS: Final = 5000
 """How long "typing…" stays after the contact's last typing notice."""
 NO_CONVERSATION: Final = -1
+TYPING_TELL_INTERVAL: Final = 1.0
+"""Seconds between two typing notes to the bridge while the user types."""
+MARK_READ_DELAY_MS: Final = 250
+"""Messages arriving in the open conversation are marked read at most this often."""
 
 
 class ConversationHeader(QWidget):
@@ -161,6 +166,13 @@ class MainWindow(QMainWindow):
         self.transcript: TranscriptModel | None = None  # its messages
         self.dialog: QDialog | None = None  # the dialog opened last (tests follow it)
         self._drafts: dict[int, str] = {}  # conversation -> draft text as last loaded/saved
+        self._saving: set[asyncio.Task[None]] = set()  # draft saves not finished yet
+        self._opening: asyncio.Task[None] | None = None  # loads the shown conversation
+        self._typing_told = -TYPING_TELL_INTERVAL  # monotonic time userTyping was last called
+        self._read_timer = QTimer(self)  # gathers "mark read" triggers (a burst: one write)
+        self._read_timer.setSingleShot(True)
+        self._read_timer.setInterval(MARK_READ_DELAY_MS)
+        self._read_timer.timeout.connect(self._mark_read_now)
         self._tasks = ModelTasks(bridge.errorOccurred.emit, "MainWindow")
         self.setWindowTitle("Sourdine")
         self.setAccessibleName(self.tr("Sourdine"))
@@ -307,6 +319,8 @@ class MainWindow(QMainWindow):
             if self.transcript is not None:
                 await self.transcript.settle()
             await self.search.settle()
+            if self._saving:
+                await asyncio.wait(set(self._saving))
 
     async def _load(self) -> None:
         await self.conversations.load()
@@ -333,18 +347,20 @@ class MainWindow(QMainWindow):
                                                                 parent=self)
         self.transcript_view.set_transcript(self.transcript)
         if old is not None:
-            old.deleteLater()
+            self._start(self._retire(old, self._opening), self.tr("Conversation not closed"))
         self.header.show_contact(contact)
         self._show_blocked(contact)
         self.composer.set_text("")
         self.right.setCurrentIndex(1)
-        self._start(self._open(conversation_id, self.transcript),
-                    self.tr("Conversation not opened"))
+        self._opening = self._start(self._open(conversation_id, self.transcript),
+                                    self.tr("Conversation not opened"))
         self._tell_focus()
         self.conversationShown.emit(conversation_id)
 
     async def _open(self, conversation_id: int, transcript: TranscriptModel) -> None:
         await transcript.load()
+        if transcript is not self.transcript:
+            return  # the user moved on meanwhile
         self._mark_read()
         draft = await self.bridge.draft(conversation_id)
         self._drafts[conversation_id] = draft
@@ -358,6 +374,15 @@ class MainWindow(QMainWindow):
         self.open_conversation(conversation_id)
         if self.current == conversation_id and self.composer.isEnabled():
             self.composer.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @staticmethod
+    async def _retire(transcript: TranscriptModel, opening: asyncio.Task[None] | None) -> None:
+        """Delete a transcript no longer shown, once its loading is over (switching fast
+        through conversations never deletes a model a query is about to fill)."""
+        if opening is not None:
+            await asyncio.wait({opening})
+        await transcript.settle()
+        transcript.deleteLater()
 
     def _show_nothing(self) -> None:
         self.header.show_contact(None)
@@ -378,6 +403,12 @@ class MainWindow(QMainWindow):
             self.transcript_view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _mark_read(self) -> None:
+        """Mark the shown conversation read soon, if the window is active (the user sees it);
+        triggers arriving meanwhile are gathered into one write."""
+        if self.current is not None and self.isActiveWindow() and not self._read_timer.isActive():
+            self._read_timer.start()
+
+    def _mark_read_now(self) -> None:
         if self.current is not None and self.isActiveWindow():
             self.bridge.markRead(self.current)
 
@@ -396,13 +427,17 @@ class MainWindow(QMainWindow):
             return None
         self._drafts[self.current] = text
         task: asyncio.Task[None] | None = self.bridge.saveDraft(self.current, text)
+        if task is not None:
+            self._saving.add(task)
+            task.add_done_callback(self._saving.discard)
         return task
 
     async def save_state(self) -> None:
-        """Save the draft now (the application calls this before it closes the profile)."""
-        task = self._save_draft()
-        if task is not None:
-            await task
+        """Save the draft now and wait for every save (the application calls this before
+        it closes the profile)."""
+        self._save_draft()
+        if self._saving:
+            await asyncio.wait(set(self._saving))
         await self._tasks.settle()
 
     def _send(self, text: str) -> None:
@@ -423,7 +458,11 @@ class MainWindow(QMainWindow):
             await self.bridge.saveDraft(conversation_id, "")
 
     def _typed(self) -> None:
-        if self.current is not None:
+        # The core sends at most one indicator every few seconds; asking it once a second
+        # keeps key presses from queueing a task each.
+        now = time.monotonic()
+        if self.current is not None and now - self._typing_told >= TYPING_TELL_INTERVAL:
+            self._typing_told = now
             self.bridge.userTyping(self.current)
 
     def _retry(self, message_id: bytes) -> None:
@@ -461,6 +500,8 @@ class MainWindow(QMainWindow):
             self.header.show_typing()
 
     def _show_attention(self, state: AttentionState) -> None:
+        if self.current is not None and state.unread.get(self.current):
+            self._mark_read()  # it is on screen: read, if the window is active
         self.off_duty_action.setChecked(state.off_duty)
         self.off_duty_label.setVisible(state.off_duty)
 

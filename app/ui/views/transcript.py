@@ -87,7 +87,7 @@ class TranscriptView(QListView):
         self.transcript = transcript
         self._anchor = None
         self._stick = True
-        self._proxy.setSourceModel(transcript)
+        self._proxy.setSourceModel(transcript)  # type: ignore[arg-type]  # None: nothing
         self.scrollToBottom()
 
     def is_at_bottom(self) -> bool:

@@ -74,17 +74,29 @@ def named_everywhere(window: MainWindow) -> bool:
     return True
 
 
-def type_and_send(window: MainWindow, text: str) -> None:
-    """Type ``text`` into the composer and press Enter, as a person would."""
+def type_and_send(window: MainWindow, text: str, *, paste: bool = False) -> None:
+    """Type (or paste) ``text`` into the composer and press Enter, as a person would."""
     editor = window.composer.editor
     editor.setFocus()
-    QTest.keyClicks(editor, text)
+    if paste:
+        editor.insertPlainText(text)
+    else:
+        QTest.keyClicks(editor, text)
     QTest.keyClick(editor, Qt.Key.Key_Return)
 
 
 def key(widget: object, which: Qt.Key, modifiers: Qt.KeyboardModifier =
         Qt.KeyboardModifier.NoModifier) -> None:
     QTest.keyClick(widget, which, modifiers)  # type: ignore[call-overload]
+
+
+def ready(qloop: qasync.QEventLoop, *bridges: Bridge) -> None:
+    """Connected, with their prekeys on the relay: a first message to them then never waits
+    (a contact not set up yet is asked again only after seconds)."""
+    for bridge in bridges:
+        run(qloop, wait_until(lambda b=bridge: b.connection_state == "authenticated",  # type: ignore[misc]
+                              timeout=20))
+        run(qloop, bridge.client.maintain_prekeys())
 
 
 def free_port() -> int:
@@ -249,6 +261,19 @@ def test_keyboard_moves_between_panes_and_conversations(
     run(qloop, window.settle())
     assert window.current == with_bob.alice_bob
 
+    # Racing through the list: every switch replaces the transcript while it may be loading.
+    problems: list[str] = []
+    qloop.set_exception_handler(lambda _loop, context: problems.append(str(context)))
+    run(qloop, alice.client.send_text(with_carol.alice_bob, "for Carol"))
+    for _ in range(7):
+        key(window.composer.editor, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    run(qloop, window.settle())
+    assert window.current == with_carol.alice_bob and bodies(window) == ["for Carol"]
+    key(window.composer.editor, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    run(qloop, window.settle())
+    assert window.current == with_bob.alice_bob and bodies(window) == []
+    assert problems == []
+
     visited = []
     for _ in range(4):
         key(focused(), Qt.Key.Key_F6)
@@ -301,6 +326,7 @@ def test_typing_shows_in_the_peers_header_when_both_allow_it(
     alice = bridge_for("Alice", relay, preferences=chatty)
     bob = bridge_for("Bob", relay, preferences=chatty)
     pair = run(qloop, introduce(alice, bob))
+    ready(qloop, bob)
     run(qloop, alice.sendText(pair.alice_bob, "hi"))  # typing only travels in a session
     run(qloop, wait_until(lambda: bob.attention_state.total == 1))
     bob_window = open_window(qtbot, qloop, bob)
@@ -337,11 +363,12 @@ def test_a_failed_message_is_retried_with_enter_once_the_relay_takes_it(
     relay = own_relay("--max-envelope-bytes", "2048")  # refuses long messages for good
     alice, bob = bridge_for("Alice", relay), bridge_for("Bob", relay)
     pair = run(qloop, introduce(alice, bob))
+    ready(qloop, bob)
     window = open_window(qtbot, qloop, alice)
     type_and_send(window, "short one")
     run(qloop, wait_until(lambda: state_of(window, "short one") == "delivered"))
     long_text = "A long report. " * 300
-    type_and_send(window, long_text)
+    type_and_send(window, long_text, paste=True)
     run(qloop, wait_until(lambda: state_of(window, long_text) == "failed"))
     model = window.transcript
     assert model is not None

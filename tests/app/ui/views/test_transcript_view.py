@@ -21,6 +21,7 @@ from tests.app.ui.views.dialog_checks import keep_closed_loops_alive  # noqa: F4
 from tests.app.ui.views.test_main_window import (  # noqa: F401 (own_relay is a fixture)
     open_window,
     own_relay,
+    ready,
     state_of,
     type_and_send,
 )
@@ -118,9 +119,10 @@ def test_a_click_on_a_failed_message_retries_it(
     relay = own_relay("--max-envelope-bytes", "2048")
     alice, bob = bridge_for("Alice", relay), bridge_for("Bob", relay)
     run(qloop, introduce(alice, bob))
+    ready(qloop, bob)
     window = open_window(qtbot, qloop, alice)
     long_text = "Too long for this relay. " * 200
-    type_and_send(window, long_text)
+    type_and_send(window, long_text, paste=True)
     run(qloop, wait_until(lambda: state_of(window, long_text) == "failed"))
     states: list[str] = []
     alice.messageStateChanged.connect(lambda _c, _m, state, _r: states.append(state))
