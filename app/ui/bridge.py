@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
 from app.adapters.keystore import KeystoreError
@@ -49,10 +49,6 @@ _EXPECTED_ERRORS: Final = (
 )
 """Errors with a readable message for the user (the core's own types derive from these);
 anything else is a bug and goes to the exception hook."""
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Bridge", text)
 
 
 class Bridge(QObject):
@@ -191,58 +187,59 @@ class Bridge(QObject):
     @asyncSlot(int, str)
     async def sendText(self, conversation_id: int, text: str) -> MessageRecord | None:
         return await self._attempt(
-            _tr("Message not sent"), lambda: self.client.send_text(conversation_id, text)
+            self.tr("Message not sent"), lambda: self.client.send_text(conversation_id, text)
         )
 
     @asyncSlot(int, object)
     async def retryMessage(self, conversation_id: int, message_id: bytes) -> None:
         await self._attempt(
-            _tr("Message not sent"),
+            self.tr("Message not sent"),
             lambda: self.client.retry_message(conversation_id, message_id),
         )
 
     @asyncSlot(str, str)
     async def addContact(self, link: str, name: str = "") -> ContactRecord | None:
         return await self._attempt(
-            _tr("Contact not added"), lambda: self.client.add_contact(link, name or None)
+            self.tr("Contact not added"), lambda: self.client.add_contact(link, name or None)
         )
 
     @asyncSlot(int, str)
     async def renameContact(self, conversation_id: int, name: str) -> None:
         await self._attempt(
-            _tr("Contact not renamed"), lambda: self.client.rename_contact(conversation_id, name)
+            self.tr("Contact not renamed"),
+            lambda: self.client.rename_contact(conversation_id, name),
         )
 
     @asyncSlot(int, bool)
     async def setVerified(self, conversation_id: int, verified: bool) -> None:
         await self._attempt(
-            _tr("Verification not saved"),
+            self.tr("Verification not saved"),
             lambda: self.client.set_verified(conversation_id, verified),
         )
 
     @asyncSlot(int)
     async def acceptKey(self, conversation_id: int) -> None:
         await self._attempt(
-            _tr("New key not accepted"), lambda: self.client.accept_key(conversation_id)
+            self.tr("New key not accepted"), lambda: self.client.accept_key(conversation_id)
         )
 
     @asyncSlot(int)
     async def rejectKey(self, conversation_id: int) -> None:
         await self._attempt(
-            _tr("New key not rejected"), lambda: self.client.reject_key(conversation_id)
+            self.tr("New key not rejected"), lambda: self.client.reject_key(conversation_id)
         )
 
     @asyncSlot(int)
     async def markRead(self, conversation_id: int) -> None:
         await self._attempt(
-            _tr("Conversation not marked as read"),
+            self.tr("Conversation not marked as read"),
             lambda: self.client.mark_read(conversation_id),
         )
 
     @asyncSlot(int, str)
     async def saveDraft(self, conversation_id: int, text: str) -> None:
         await self._attempt(
-            _tr("Draft not saved"), lambda: self.client.save_draft(conversation_id, text)
+            self.tr("Draft not saved"), lambda: self.client.save_draft(conversation_id, text)
         )
 
     @asyncSlot(int)
@@ -265,7 +262,7 @@ class Bridge(QObject):
                 await asyncio.to_thread(save_preferences, path, preferences)
                 return True
 
-            if not await self._attempt(_tr("Settings not saved"), save):
+            if not await self._attempt(self.tr("Settings not saved"), save):
                 return
         self.preferences = preferences
         self.attention.set_notifications(preferences.notifications, preferences.message_previews)

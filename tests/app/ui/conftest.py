@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 from app.adapters.keystore import open_secret_store
 from app.config import ProfilePaths
 from app.ui.bridge import Bridge
+from app.ui.collector import GuiThreadCollector
 from tests.app.ui.support import create_bridge, run, unique_profile
 from tests.integration.conftest import RelayProcess, start_relay
 
@@ -35,6 +36,8 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     """A qasync loop on pytest-qt's application, running on Qt's own dispatcher for the whole
     test (as in the application), so ``qtbot.waitUntil``/``waitSignal`` also drive asyncio.
     Coroutines run with ``run(qloop, coro)``. Pending tasks are cancelled after the test."""
+    collector = GuiThreadCollector()  # as in the application: no collection in worker threads
+    collector.start()
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
     yield loop
@@ -50,6 +53,7 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     asyncio.events._set_running_loop(None)
     loop.close()
     asyncio.set_event_loop(None)
+    collector.stop()
 
 
 @pytest.fixture(scope="module")
