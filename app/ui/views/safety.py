@@ -153,7 +153,15 @@ class SafetyNumberView(QWidget):
 
 
 class SafetyNumberDialog(QDialog):
-    """Verify a contact: compare the safety number, then mark them verified (or not)."""
+    """Verify a contact: compare the safety number, then mark them verified (or not).
+
+    ``pending=True`` shows the number for the contact's announced new key (nothing to mark
+    then). After a click on the verify button, :attr:`task` is the bridge's ``setVerified``
+    task.
+
+    Raises (on construction):
+        UnknownContact: no such conversation. ContactError: ``pending`` without a pending key.
+    """
 
     def __init__(self, bridge: Bridge, conversation_id: int, pending: bool = False,
                  parent: QWidget | None = None) -> None:
