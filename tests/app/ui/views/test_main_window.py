@@ -21,8 +21,10 @@ from app.config import ProfilePaths
 from app.core.preferences import Preferences
 from app.ui.bridge import Bridge
 from app.ui.models.roles import ConversationRole, TranscriptRole
+from app.ui.views.contacts import MyAddressDialog
 from app.ui.views.key_change import KeyChangeDialog
 from app.ui.views.main_window import MainWindow
+from app.ui.views.settings import SettingsDialog
 from tests.app.ui.support import introduce, run, wait_until
 from tests.app.ui.views.dialog_checks import (  # the first is an autouse fixture
     keep_closed_loops_alive,  # noqa: F401
@@ -81,7 +83,10 @@ def type_and_send(window: MainWindow, text: str, *, paste: bool = False) -> None
     if paste:
         editor.insertPlainText(text)
     else:
-        QTest.keyClicks(editor, text)
+        for number, line in enumerate(text.split("\n")):
+            if number:  # QTest cannot type "\n": a person presses Shift+Enter
+                QTest.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+            QTest.keyClicks(editor, line)
     QTest.keyClick(editor, Qt.Key.Key_Return)
 
 
@@ -385,3 +390,37 @@ def test_a_failed_message_is_retried_with_enter_once_the_relay_takes_it(
     run(qloop, wait_until(lambda: state_of(window, long_text) == "delivered", timeout=20))
     got = run(qloop, bob.history(pair.bob_alice))
     assert [m.body for m in got] == ["short one", long_text]
+
+
+def test_the_menu_switches_off_duty_and_opens_the_dialogs_by_shortcut(
+    qloop: qasync.QEventLoop, relay: RelayProcess, bridge_for: Callable[..., Bridge],
+    qtbot: QtBot,
+) -> None:
+    alice, bob = bridge_for("Alice", relay), bridge_for("Bob", relay)
+    pair = run(qloop, introduce(alice, bob))
+    ready(qloop, alice)
+    window = open_window(qtbot, qloop, alice)
+    window.conversations.keyboard_focus()
+    assert window.off_duty_label.isHidden()
+
+    window.off_duty_action.trigger()  # Sourdine > Off duty
+    run(qloop, wait_until(lambda: alice.attention_state.off_duty))
+    assert window.off_duty_action.isChecked() and window.off_duty_label.isVisible()
+    other = bridge_for("Carol", relay)
+    with_carol = run(qloop, introduce(alice, other))
+    run(qloop, other.sendText(with_carol.bob_alice, "after hours"))
+    run(qloop, wait_until(lambda: names(window)[:1] == ["Carol"], timeout=20))
+    assert dict(alice.attention_state.unread) == {}  # off duty: no counters at all
+    window.off_duty_action.trigger()
+    run(qloop, wait_until(lambda: not alice.attention_state.off_duty))
+    run(qloop, wait_until(lambda: alice.attention_state.unread.get(with_carol.alice_bob) == 1))
+    assert window.off_duty_label.isHidden() and window.current == pair.alice_bob
+
+    key(window.conversations.view, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.dialog, SettingsDialog)
+    window.dialog.reject()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.my_address_action.trigger()
+    assert isinstance(window.dialog, MyAddressDialog)
+    assert window.dialog.panel.address_edit.text() == alice.invitation_link
