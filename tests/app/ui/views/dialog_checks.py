@@ -1,10 +1,8 @@
-"""Shared by the dialog tests: each control a person can reach must have a name for screen
-readers; and a guard that keeps closed qasync loops alive (see below)."""
+"""Shared by the dialog tests: each control a person can reach has a name for screen readers,
+and no two visible controls share an Alt+letter shortcut."""
 
 from __future__ import annotations
 
-import pytest
-import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -78,19 +76,3 @@ def duplicate_mnemonics(root: QWidget) -> list[str]:
         seen[letter] = text
     return duplicates
 
-
-_closed_loops: list[qasync.QEventLoop] = []
-
-
-@pytest.fixture(autouse=True)
-def keep_closed_loops_alive(qloop: qasync.QEventLoop) -> None:
-    """Keep every test's qasync loop referenced after its teardown closed it.
-
-    A closed qasync loop still has Qt timers pending on its internal timer object; when one
-    fires, qasync drops the callback handle, which may hold the last reference to the loop,
-    so the timer object is deleted inside its own ``timerEvent`` and Qt then crashes
-    (SIGSEGV in ``QCoreApplication::notifyInternal2``). Seen with started bridges here: three
-    runs of ten tests crashed every time without this, four runs passed with it. Import this
-    fixture into a test module that uses ``qloop`` (until the shared fixture does it).
-    """
-    _closed_loops.append(qloop)

@@ -18,11 +18,7 @@ from app.core.errors import AddressError
 from app.ui.bridge import Bridge
 from app.ui.views.contacts import AddContactDialog, MyAddressDialog
 from tests.app.ui.support import run
-from tests.app.ui.views.dialog_checks import (  # the first is an autouse fixture
-    duplicate_mnemonics,
-    keep_closed_loops_alive,  # noqa: F401
-    unnamed_controls,
-)
+from tests.app.ui.views.dialog_checks import duplicate_mnemonics, unnamed_controls
 from tests.integration.conftest import RelayProcess
 
 KEY = "A" * 42 + "Q"

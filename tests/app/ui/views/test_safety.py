@@ -24,11 +24,7 @@ from app.ui.views.safety import (
 )
 from crypto.safety import safety_number
 from tests.app.ui.support import Pair, introduce, run, wait_until
-from tests.app.ui.views.dialog_checks import (  # the first is an autouse fixture
-    duplicate_mnemonics,
-    keep_closed_loops_alive,  # noqa: F401
-    unnamed_controls,
-)
+from tests.app.ui.views.dialog_checks import duplicate_mnemonics, unnamed_controls
 from tests.integration.conftest import RelayProcess
 
 FIXED_NUMBER = safety_number(bytes(32), bytes([1]) * 32)

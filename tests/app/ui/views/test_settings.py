@@ -17,11 +17,7 @@ from app.core.preferences import Preferences
 from app.ui.bridge import Bridge
 from app.ui.views.settings import SettingsDialog
 from tests.app.ui.support import run
-from tests.app.ui.views.dialog_checks import (  # the first is an autouse fixture
-    duplicate_mnemonics,
-    keep_closed_loops_alive,  # noqa: F401
-    unnamed_controls,
-)
+from tests.app.ui.views.dialog_checks import duplicate_mnemonics, unnamed_controls
 from tests.integration.conftest import RelayProcess
 
 
