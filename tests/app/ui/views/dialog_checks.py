@@ -3,6 +3,8 @@ and no two visible controls share an Alt+letter shortcut."""
 
 from __future__ import annotations
 
+import pytest
+import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -76,3 +78,19 @@ def duplicate_mnemonics(root: QWidget) -> list[str]:
         seen[letter] = text
     return duplicates
 
+
+_closed_loops: list[qasync.QEventLoop] = []
+
+
+@pytest.fixture(autouse=True)
+def keep_closed_loops_alive(qloop: qasync.QEventLoop) -> None:
+    """Keep every test's qasync loop referenced after its teardown closed it.
+
+    Without a reference, the closed loop, its timer object and its pending callback handles
+    form a garbage cycle; an automatic collection that ran inside the timer object's own
+    ``timerEvent`` (or in a worker thread) deleted it there and Qt crashed (SIGSEGV in
+    ``QCoreApplication::notifyInternal2``). The shared ``qloop`` fixture now collects garbage
+    on the GUI thread only (app.ui.collector), which also prevents it; this stays because other
+    test modules import it (harmless: a closed loop is a few objects).
+    """
+    _closed_loops.append(qloop)
