@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -54,6 +55,14 @@ async def _serve_relay(port: int | None) -> int:
     return 0
 
 
+def _has_display() -> bool:
+    """Whether Qt can show a window: always on Windows and macOS; on Linux a display server
+    must be named (or a platform chosen, such as ``QT_QPA_PLATFORM=offscreen``)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="sourdine",
@@ -83,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         paths = profile_paths(args.profile)
     except ProfileError as error:
         parser.error(str(error))
+    if not _has_display():
+        print(
+            "sourdine: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY "
+            "is set). Start Sourdine from your desktop session, or run "
+            "'sourdine --relay-only' to start only the relay on this computer.",
+            file=sys.stderr,
+        )
+        return 1
     from app.ui.application import run  # Qt is only loaded for the window
 
     return run(paths, relay_port=args.port, argv=[sys.argv[0]])

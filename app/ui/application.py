@@ -42,6 +42,7 @@ from app.core.client import ClientOptions, SourdineClient
 from app.core.errors import ClientError
 from app.core.preferences import Preferences, PreferencesError
 from app.ui.bridge import Bridge
+from app.ui.collector import GuiThreadCollector
 from app.ui.i18n import install_translators
 from app.ui.surfaces import Surfaces
 from app.ui.surfaces import install_surfaces as install
@@ -482,6 +483,8 @@ def run(
         language = "system"  # the session reports the broken file once its loop runs
     install_translators(app, language)
     _quit_on_signals(app)
+    collector = GuiThreadCollector(app)  # Qt objects are only ever freed on this thread
+    collector.start()
     session = Session(paths, relay_port=relay_port)
     quitting = asyncio.Event()
     app.aboutToQuit.connect(quitting.set)
@@ -494,4 +497,5 @@ def run(
             _log.info("stopped during startup: %s", error)
             status = 0
         runner.run(session.shutdown())
+    collector.stop()
     return status

@@ -21,7 +21,6 @@ from app.ui.views.safety import SafetyNumberDialog
 from tests.app.ui.conftest import make_profile, qloop  # noqa: F401 (fixtures)
 from tests.app.ui.support import run, wait_until
 from tests.app.ui.test_application import Sessions, authenticated, sessions  # noqa: F401
-from tests.app.ui.views.dialog_checks import keep_closed_loops_alive  # noqa: F401 (autouse)
 from tests.app.ui.views.test_main_window import bodies, names, state_of, type_and_send
 
 

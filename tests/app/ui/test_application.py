@@ -32,7 +32,6 @@ from app.ui.application import Session, StartupError, apply_appearance, run_sess
 from app.ui.bridge import Bridge
 from app.ui.views.onboarding import OnboardingWizard
 from tests.app.ui.support import create_bridge, fast_options, introduce, run, wait_until
-from tests.app.ui.views.dialog_checks import keep_closed_loops_alive  # noqa: F401 (autouse)
 from tests.app.ui.views.test_main_window import free_port
 from tests.integration.conftest import REPO, RelayProcess
 
@@ -249,6 +248,12 @@ def test_the_command_line(tmp_path: Path) -> None:
                          env=env, cwd=REPO, timeout=60)
     assert bad.returncode == 2 and "Invalid profile name" in bad.stderr
     assert "Traceback" not in bad.stderr
+    headless = {k: v for k, v in env.items()
+                if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    nowhere = subprocess.run(command, capture_output=True, text=True, env=headless, cwd=REPO,
+                             timeout=60)
+    assert nowhere.returncode == 1 and "no display" in nowhere.stderr
+    assert "--relay-only" in nowhere.stderr and "Traceback" not in nowhere.stderr
 
     port = free_port()
     relay = subprocess.Popen([*command, "--relay-only", "--port", str(port)], env=env, cwd=REPO,

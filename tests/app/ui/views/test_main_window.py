@@ -26,10 +26,7 @@ from app.ui.views.key_change import KeyChangeDialog
 from app.ui.views.main_window import MainWindow
 from app.ui.views.settings import SettingsDialog
 from tests.app.ui.support import introduce, run, wait_until
-from tests.app.ui.views.dialog_checks import (  # the first is an autouse fixture
-    keep_closed_loops_alive,  # noqa: F401
-    unnamed_controls,
-)
+from tests.app.ui.views.dialog_checks import unnamed_controls
 from tests.integration.conftest import RelayProcess, start_relay
 
 

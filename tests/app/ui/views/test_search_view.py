@@ -15,7 +15,6 @@ from app.ui.models.roles import SearchRole, TranscriptRole
 from app.ui.models.transcript import PAGE_SIZE
 from app.ui.views.main_window import MainWindow
 from tests.app.ui.support import introduce, run
-from tests.app.ui.views.dialog_checks import keep_closed_loops_alive  # noqa: F401 (autouse)
 from tests.app.ui.views.test_main_window import open_window
 from tests.integration.conftest import RelayProcess
 

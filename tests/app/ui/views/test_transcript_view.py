@@ -17,7 +17,6 @@ from app.ui.models.transcript import PAGE_SIZE
 from app.ui.views.main_window import MainWindow
 from app.ui.views.transcript import TranscriptView
 from tests.app.ui.support import introduce, run, wait_until
-from tests.app.ui.views.dialog_checks import keep_closed_loops_alive  # noqa: F401 (autouse)
 from tests.app.ui.views.test_main_window import (  # noqa: F401 (own_relay is a fixture)
     open_window,
     own_relay,
