@@ -56,14 +56,46 @@ T = TypeVar("T")
 APP_NAME: Final = "Sourdine"
 DESKTOP_FILE_NAME: Final = "sourdine"
 ICONS_DIR: Final = Path(__file__).resolve().parents[2] / "resources" / "icons"
-RELAY_CHECK_TIMEOUT: Final = 10.0
+RELAY_CHECK_TIMEOUT: Final = 6.0
 """Seconds a company relay has to answer before onboarding says it cannot be reached."""
 LOCAL_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class NotAdmitted(Exception):
+    """A company relay refused to register the new account; ``str()`` says what to do."""
+
+
 _USER_ERRORS: Final = (
     ClientError, KeystoreError, StoreError, ProfileError, TransportError, LocalRelayError,
-    OSError,
+    NotAdmitted, OSError,
 )
 """Failures with a sentence for the user (``str()``); anything else is a bug."""
+
+JOIN_TIMEOUT: Final = 15.0
+"""Seconds a new account has to be let in by a company relay."""
+GIVE_UP_OFFLINE: Final = 3.0
+"""Right after the relay answered, staying offline this long means it refused us."""
+
+
+async def joined(bridge: Bridge, timeout: float = JOIN_TIMEOUT,
+                 give_up: float = GIVE_UP_OFFLINE) -> bool:
+    """Whether the bridge's client gets authenticated by its relay (registration included)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    offline_since: float | None = None
+    while loop.time() < deadline:
+        state = bridge.connection_state
+        if state == "authenticated":
+            return True
+        now = loop.time()
+        if state == "offline":
+            offline_since = now if offline_since is None else offline_since
+            if now - offline_since >= give_up:
+                return False
+        else:
+            offline_since = None
+        await asyncio.sleep(0.1)
+    return False
 
 
 class StartupError(Exception):
@@ -263,21 +295,32 @@ class Session(QObject):
             await self._check_reachable(url)
             if choice.invitation:
                 options = dataclasses.replace(options, invitation=choice.invitation)
+        store = await self._store()
         client = await SourdineClient.create(
-            self.paths, await self._store(), display_name=choice.display_name, relay_url=url,
+            self.paths, store, display_name=choice.display_name, relay_url=url,
             options=options,
         )
+        preferences = self.preferences.replace(relay_mode=choice.relay_mode)
         try:
-            self.preferences = self.preferences.replace(relay_mode=choice.relay_mode)
-            try:
-                await asyncio.to_thread(save_preferences, self.paths.settings, self.preferences)
-            except PreferencesError as error:  # a broken settings file stays as it is
-                _log.warning("settings not saved: %s", type(error).__name__)
-            bridge = Bridge(client, self.preferences, self.paths.settings)
+            bridge = Bridge(client, preferences, self.paths.settings)
             await bridge.start()
         except BaseException:
             await client.close()
             raise
+        if choice.relay_mode == "remote" and not await joined(bridge):
+            # Reachable, but it did not let us in (most often an invitation code): the new
+            # account never connected, so nothing is lost by forgetting it for another try.
+            await bridge.close()
+            await asyncio.to_thread(store.delete)
+            raise NotAdmitted(self.tr(
+                "This relay did not let your new account in. If your company gave you an "
+                "invitation code, check it (or ask for a new one) and try again."
+            ))
+        self.preferences = preferences
+        try:
+            await asyncio.to_thread(save_preferences, self.paths.settings, preferences)
+        except PreferencesError as error:  # a broken settings file stays as it is
+            _log.warning("settings not saved: %s", type(error).__name__)
         return bridge
 
     async def _check_reachable(self, url: str) -> None:

@@ -33,7 +33,7 @@ from app.ui.bridge import Bridge
 from app.ui.views.onboarding import OnboardingWizard
 from tests.app.ui.support import create_bridge, fast_options, introduce, run, wait_until
 from tests.app.ui.views.test_main_window import free_port
-from tests.integration.conftest import REPO, RelayProcess
+from tests.integration.conftest import REPO, RelayProcess, start_relay
 
 
 def focused() -> QWidget:
@@ -351,3 +351,53 @@ def test_a_profile_in_a_passphrase_vault_asks_until_the_passphrase_opens_it(
         assert session.bridge is not None and session.bridge.display_name == "Vera"
     finally:
         run(qloop, session.shutdown())
+
+
+def invitation_codes(database: Path, count: int) -> list[str]:
+    """Codes from the operator's ``sourdine-relay invite`` command."""
+    made = subprocess.run(
+        [sys.executable, "-m", "relay", "invite", "--database", str(database), "--count",
+         str(count)], cwd=REPO, check=True, capture_output=True, text=True, timeout=60)
+    return made.stdout.split()
+
+
+def test_an_invitation_only_relay_refusing_the_code_is_explained_and_a_good_code_joins(
+    qloop: qasync.QEventLoop, sessions: Sessions, tmp_path: Path,
+    make_profile: Callable[[str], ProfilePaths],
+) -> None:
+    database = tmp_path / "company" / "relay.db"
+    database.parent.mkdir()
+    (code,) = invitation_codes(database, 1)
+    company = start_relay(database.parent, "--admission", "invite", database=database)
+    try:
+        paths = make_profile("newcomer")
+        session = sessions.new(paths)
+        starting = qloop.create_task(session.start())
+        run(qloop, wait_until(lambda: session.wizard is not None
+                              and session.wizard.isActiveWindow()))
+        wizard = session.wizard
+        assert wizard is not None
+        QTest.keyClicks(focused(), "New Colleague")
+        press(Qt.Key.Key_Return)
+        press(Qt.Key.Key_Down)
+        press(Qt.Key.Key_Tab)
+        QTest.keyClicks(focused(), company.url)
+        press(Qt.Key.Key_Tab)
+        QTest.keyClicks(focused(), "ZZZZ-ZZZZ-ZZZZ")  # a wrong code
+        press(Qt.Key.Key_Return)
+        run(qloop, wait_until(lambda: wizard.relay_page.error.isVisible(), timeout=30))
+        assert "did not let your new account in" in wizard.relay_page.error.text()
+        assert open_secret_store(paths).load() is None  # nothing half-made is kept
+
+        wizard.relay_page.invitation_edit.setText(code)
+        wizard.relay_page.invitation_edit.setFocus()
+        press(Qt.Key.Key_Return)
+        run(qloop, wait_until(lambda: wizard.currentId() == OnboardingWizard.ADDRESS_PAGE,
+                              timeout=30))
+        press(Qt.Key.Key_Return)
+        assert run(qloop, starting) is True
+        assert authenticated(session.bridge)
+        assert load_preferences(paths.settings).relay_mode == "remote"
+        assert code not in company.log_text()
+    finally:
+        company.kill()
