@@ -222,16 +222,24 @@ class LocalRelay:
                             self._drain = asyncio.create_task(self._copy_log(stream, log))
                             return RelayAddress(str(event["host"]), int(event["port"]))
         except TimeoutError:
-            process.kill()
-            await process.wait()
-            log.close()
+            await self._kill(process, log)
             raise LocalRelayError(
                 f"The relay on this computer did not start within {STARTUP_TIMEOUT:.0f} s "
                 f"(its log is {self._directory / LOG_FILE})."
             ) from None
+        except BaseException:  # cancelled while starting: never leave a relay behind
+            await self._kill(process, log)
+            raise
         await process.wait()  # it exited: most often, the port was taken
         log.close()
         return None
+
+    @staticmethod
+    async def _kill(process: asyncio.subprocess.Process, log: IO[bytes]) -> None:
+        if process.returncode is None:
+            process.kill()
+        await asyncio.shield(process.wait())
+        log.close()
 
     @staticmethod
     async def _copy_log(stream: asyncio.StreamReader, log: IO[bytes]) -> None:
@@ -244,9 +252,11 @@ class LocalRelay:
 
     async def stop(self) -> None:
         """Stop the relay if this app started it (SIGTERM: it commits what is pending), then
-        wait for it. A relay this app only attached to keeps running for its owner."""
-        await self._stop_process()
-        self._address = None
+        wait for it. A relay this app only attached to keeps running for its owner. A start
+        in progress is waited for first (its relay is then stopped too)."""
+        async with self._starting:
+            await self._stop_process()
+            self._address = None
 
     async def _stop_process(self) -> None:
         process, self._process = self._process, None

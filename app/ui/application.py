@@ -144,6 +144,7 @@ class Session(QObject):
         self.surfaces: Surfaces | None = None  # tray, badge, notifications (installed by run)
         self._relay_watch: asyncio.Task[None] | None = None  # restarts a vanished local relay
         self._creating: asyncio.Task[None] | None = None  # the onboarding's account creation
+        self._closing = False  # shutdown() began
 
     # --- start ----------------------------------------------------------------------------------
 
@@ -338,7 +339,8 @@ class Session(QObject):
     def _on_connection(self, state: str) -> None:
         """The own connection dropped: if the local relay we used went away (the app that
         started it quit), start it again; the client reconnects by itself."""
-        if state not in ("offline", "connecting") or self.local_relay is None:
+        if (state not in ("offline", "connecting") or self.local_relay is None
+                or self._closing):
             return
         if self._relay_watch is None or self._relay_watch.done():
             self._relay_watch = asyncio.ensure_future(self._revive_relay())
@@ -357,6 +359,7 @@ class Session(QObject):
     async def shutdown(self) -> None:
         """Save the draft, close the profile (store flushed, socket closed), stop the local
         relay if this app started it. Idempotent."""
+        self._closing = True  # the connection drops now on purpose: no relay revival
         if self._creating is not None and not self._creating.done():
             await asyncio.wait({self._creating})
         surfaces, self.surfaces = self.surfaces, None

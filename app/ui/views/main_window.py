@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from app.adapters.store import ContactRecord, MessageRecord
 from app.core.attention import AttentionState
+from app.core.errors import ClientError
 from app.ui.bridge import Bridge
 from app.ui.models.tasks import ModelTasks
 from app.ui.models.transcript import TranscriptModel
@@ -335,7 +336,7 @@ class MainWindow(QMainWindow):
             return
         try:
             contact = self.bridge.contact(conversation_id)
-        except LookupError:
+        except ClientError:  # not (or no longer) a contact: nothing to show
             return
         self._save_draft()
         if self.conversations.current() != conversation_id:
@@ -397,8 +398,8 @@ class MainWindow(QMainWindow):
         self._start(self._reveal(conversation_id, seq), self.tr("Message not shown"))
 
     async def _reveal(self, conversation_id: int, seq: int) -> None:
-        if self.transcript is not None:
-            await self.transcript.settle()
+        if self._opening is not None:
+            await asyncio.wait({self._opening})
         if self.current == conversation_id and await self.transcript_view.show_message(seq):
             self.transcript_view.setFocus(Qt.FocusReason.OtherFocusReason)
 

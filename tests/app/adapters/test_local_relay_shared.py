@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 from pathlib import Path
 
@@ -106,3 +108,19 @@ def test_the_relay_comes_back_when_the_app_that_ran_it_quits(tmp_path: Path) -> 
     run(scenario)
     log = (tmp_path / "relay" / "relay.log").read_text(encoding="utf-8")
     assert log.count('"listening"') == 2  # started twice, both logged next to the database
+
+
+def test_a_start_cancelled_midway_leaves_no_relay_behind(tmp_path: Path) -> None:
+    port = _free_port()
+
+    async def scenario() -> bool:
+        relay = LocalRelay(tmp_path / "relay", port=port)
+        starting = asyncio.create_task(relay.start())
+        await asyncio.sleep(0.1)  # the child process exists, it has not announced itself yet
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        await asyncio.sleep(2.0)  # long enough for an orphan to start listening
+        return await relay_answers(port)
+
+    assert run(scenario) is False

@@ -158,6 +158,9 @@ def test_a_second_profile_shares_the_relay_and_brings_it_back_when_the_first_qui
     (with_bob,) = back.bridge.contacts()
     run(qloop, until_in_history(back.bridge, with_bob.contact_id, "sent after the restart",
                                 ("received",)), timeout=20)
+    for session, _paths in sessions.made:  # both quit: the relay goes away with its owner
+        run(qloop, session.shutdown())
+    assert not run(qloop, relay_answers(sessions.port))
 
 
 async def until_in_history(bridge: Bridge, conversation_id: int, body: str,
