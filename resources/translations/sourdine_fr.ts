@@ -112,6 +112,45 @@
     </message>
 </context>
 <context>
+    <name>Bridge</name>
+    <message>
+        <source>Message not sent</source>
+        <translation>Message non envoyé</translation>
+    </message>
+    <message>
+        <source>Contact not added</source>
+        <translation>Contact non ajouté</translation>
+    </message>
+    <message>
+        <source>Contact not renamed</source>
+        <translation>Contact non renommé</translation>
+    </message>
+    <message>
+        <source>Verification not saved</source>
+        <translation>Vérification non enregistrée</translation>
+    </message>
+    <message>
+        <source>New key not accepted</source>
+        <translation>Nouvelle clé non acceptée</translation>
+    </message>
+    <message>
+        <source>New key not rejected</source>
+        <translation>Nouvelle clé non refusée</translation>
+    </message>
+    <message>
+        <source>Conversation not marked as read</source>
+        <translation>Conversation non marquée comme lue</translation>
+    </message>
+    <message>
+        <source>Draft not saved</source>
+        <translation>Brouillon non enregistré</translation>
+    </message>
+    <message>
+        <source>Settings not saved</source>
+        <translation>Réglages non enregistrés</translation>
+    </message>
+</context>
+<context>
     <name>Composer</name>
     <message>
         <source>Message</source>
@@ -472,6 +511,10 @@
         <translation>&amp;Affichage</translation>
     </message>
     <message>
+        <source>Conversation not closed</source>
+        <translation>Conversation non fermée</translation>
+    </message>
+    <message>
         <source>Conversation not opened</source>
         <translation>Conversation non ouverte</translation>
     </message>
@@ -705,6 +748,53 @@
     <message>
         <source>%1, %2: %3</source>
         <translation>%1, %2&#xa0;: %3</translation>
+    </message>
+</context>
+<context>
+    <name>Session</name>
+    <message>
+        <source>Settings not read</source>
+        <translation>Réglages illisibles</translation>
+    </message>
+    <message>
+        <source>Your keys cannot be read</source>
+        <translation>Impossible de lire vos clés</translation>
+    </message>
+    <message>
+        <source>This profile&apos;s keys are locked with a passphrase. Type it to open Sourdine.</source>
+        <translation>Les clés de ce profil sont protégées par une phrase secrète. Saisissez-la pour ouvrir Sourdine.</translation>
+    </message>
+    <message>
+        <source>Sourdine stays locked</source>
+        <translation>Sourdine reste verrouillé</translation>
+    </message>
+    <message>
+        <source>Without the passphrase, Sourdine cannot open this profile.</source>
+        <translation>Sans la phrase secrète, Sourdine ne peut pas ouvrir ce profil.</translation>
+    </message>
+    <message>
+        <source>This passphrase does not open your keys. Check it (and Caps Lock) and type it again.</source>
+        <translation>Cette phrase secrète n&apos;ouvre pas vos clés. Vérifiez-la (et la touche Verr. Maj), puis saisissez-la de nouveau.</translation>
+    </message>
+    <message>
+        <source>Sourdine cannot open this profile</source>
+        <translation>Sourdine ne peut pas ouvrir ce profil</translation>
+    </message>
+    <message>
+        <source>The relay on this computer cannot start</source>
+        <translation>Le relais de cet ordinateur ne peut pas démarrer</translation>
+    </message>
+    <message>
+        <source>Sourdine cannot reach this relay. Check its address (and your network), then try again.</source>
+        <translation>Sourdine ne parvient pas à joindre ce relais. Vérifiez son adresse (et votre réseau), puis réessayez.</translation>
+    </message>
+    <message>
+        <source>This relay did not let your new account in. If your company gave you an invitation code, check it (or ask for a new one) and try again.</source>
+        <translation>Ce relais n&apos;a pas accepté votre nouveau compte. Si votre entreprise vous a donné un code d&apos;invitation, vérifiez-le (ou demandez-en un nouveau) et réessayez.</translation>
+    </message>
+    <message>
+        <source>Unlock Sourdine</source>
+        <translation>Déverrouiller Sourdine</translation>
     </message>
 </context>
 <context>
