@@ -13,7 +13,7 @@ SYSTEM_DEPS := git:git openssl:openssl \
 # offscreen and xcb platforms need these; xvfb-run gives the screenshot test a display.
 SYSTEM_LIBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 \
 	libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xkb1 \
-	libfontconfig1 libdbus-1-3 fonts-dejavu-core
+	libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-noto-color-emoji
 
 .PHONY: run test lint typecheck pytest bench system-deps setup clean translations \
 	update-translations screenshots-xvfb
@@ -21,7 +21,7 @@ SYSTEM_LIBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 li
 run: setup
 	$(PY) -m app
 
-test: setup lint typecheck pytest
+test: setup lint typecheck pytest screenshots-xvfb
 
 setup: system-deps $(STAMP) translations
 
@@ -52,7 +52,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 typecheck: setup
-	$(VENV)/bin/mypy --strict crypto relay
+	$(VENV)/bin/mypy --strict crypto relay app
 
 # The tests run on a private D-Bus session with a real, unlocked gnome-keyring Secret Service
 # (throwaway home, daemon stopped on exit); pytest's exit status is kept.

@@ -286,7 +286,7 @@ def _backend_failures() -> tuple[type[BaseException], ...]:
     except ImportError:  # not on Linux
         pass
     try:
-        from jeepney.wrappers import DBusErrorResponse  # type: ignore[import-untyped]
+        from jeepney.wrappers import DBusErrorResponse
 
         failures.append(DBusErrorResponse)
     except ImportError:  # not on Linux

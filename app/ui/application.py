@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
-import qasync  # type: ignore[import-untyped]
+import qasync
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QStyleFactory, QWidget

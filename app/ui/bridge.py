@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar, cast
 
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
@@ -39,6 +39,7 @@ from crypto.safety import SafetyNumber
 _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 UNREAD_REFRESH_DELAY: Final = 0.1
 """Seconds to gather conversation changes before unread counts are re-read in one query
@@ -49,6 +50,17 @@ _EXPECTED_ERRORS: Final = (
 )
 """Errors with a readable message for the user (the core's own types derive from these);
 anything else is a bug and goes to the exception hook."""
+
+
+def async_slot(
+    *types: type,
+) -> Callable[[Callable[P, Coroutine[Any, Any, T]]], Callable[P, asyncio.Task[T]]]:
+    """qasync's ``asyncSlot``, typed: the Qt slot starts the coroutine as a task on the
+    running loop and returns that task (so callers and tests can await the intent)."""
+    return cast(
+        Callable[[Callable[P, Coroutine[Any, Any, T]]], Callable[P, asyncio.Task[T]]],
+        asyncSlot(*types),
+    )
 
 
 class Bridge(QObject):
@@ -184,76 +196,76 @@ class Bridge(QObject):
             self.errorOccurred.emit(title, str(error))
             return None
 
-    @asyncSlot(int, str)
+    @async_slot(int, str)
     async def sendText(self, conversation_id: int, text: str) -> MessageRecord | None:
         return await self._attempt(
             self.tr("Message not sent"), lambda: self.client.send_text(conversation_id, text)
         )
 
-    @asyncSlot(int, object)
+    @async_slot(int, object)
     async def retryMessage(self, conversation_id: int, message_id: bytes) -> None:
         await self._attempt(
             self.tr("Message not sent"),
             lambda: self.client.retry_message(conversation_id, message_id),
         )
 
-    @asyncSlot(str, str)
+    @async_slot(str, str)
     async def addContact(self, link: str, name: str = "") -> ContactRecord | None:
         return await self._attempt(
             self.tr("Contact not added"), lambda: self.client.add_contact(link, name or None)
         )
 
-    @asyncSlot(int, str)
+    @async_slot(int, str)
     async def renameContact(self, conversation_id: int, name: str) -> None:
         await self._attempt(
             self.tr("Contact not renamed"),
             lambda: self.client.rename_contact(conversation_id, name),
         )
 
-    @asyncSlot(int, bool)
+    @async_slot(int, bool)
     async def setVerified(self, conversation_id: int, verified: bool) -> None:
         await self._attempt(
             self.tr("Verification not saved"),
             lambda: self.client.set_verified(conversation_id, verified),
         )
 
-    @asyncSlot(int)
+    @async_slot(int)
     async def acceptKey(self, conversation_id: int) -> None:
         await self._attempt(
             self.tr("New key not accepted"), lambda: self.client.accept_key(conversation_id)
         )
 
-    @asyncSlot(int)
+    @async_slot(int)
     async def rejectKey(self, conversation_id: int) -> None:
         await self._attempt(
             self.tr("New key not rejected"), lambda: self.client.reject_key(conversation_id)
         )
 
-    @asyncSlot(int)
+    @async_slot(int)
     async def markRead(self, conversation_id: int) -> None:
         await self._attempt(
             self.tr("Conversation not marked as read"),
             lambda: self.client.mark_read(conversation_id),
         )
 
-    @asyncSlot(int, str)
+    @async_slot(int, str)
     async def saveDraft(self, conversation_id: int, text: str) -> None:
         await self._attempt(
             self.tr("Draft not saved"), lambda: self.client.save_draft(conversation_id, text)
         )
 
-    @asyncSlot(int)
+    @async_slot(int)
     async def userTyping(self, conversation_id: int) -> None:
         # Best effort and opt-in (the core sends nothing unless allowed): never an error dialog.
         with contextlib.suppress(*_EXPECTED_ERRORS):
             await self.client.send_typing(conversation_id)
 
-    @asyncSlot(bool)
+    @async_slot(bool)
     async def setOffDuty(self, off_duty: bool) -> None:
         self.attention.set_off_duty(off_duty)
         self.client.set_off_duty(off_duty)
 
-    @asyncSlot(object)
+    @async_slot(object)
     async def updatePreferences(self, preferences: Preferences) -> None:
         path = self._preferences_path
         if path is not None:
@@ -269,7 +281,7 @@ class Bridge(QObject):
         self._apply_privacy()
         self.preferencesChanged.emit(preferences)
 
-    @asyncSlot(int, bool)
+    @async_slot(int, bool)
     async def setFocus(self, conversation_id: int, window_active: bool) -> None:
         self.attention.set_focus(conversation_id if conversation_id >= 0 else None, window_active)
 
