@@ -26,9 +26,6 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
-from jeepney import DBusAddress, new_signal
-from jeepney.io.blocking import open_dbus_connection
-
 _log = logging.getLogger(__name__)
 
 LAUNCHER_ENTRY_INTERFACE: Final = "com.canonical.Unity.LauncherEntry"
@@ -43,6 +40,12 @@ class _SignalSender(Protocol):
     def close(self) -> None: ...
 
 
+def _session_bus() -> _SignalSender:
+    from jeepney.io.blocking import open_dbus_connection
+
+    return open_dbus_connection(bus="SESSION")
+
+
 class LauncherEntry:
     """Sends the unread count of the app ``desktop_id`` to Unity-compatible docks.
 
@@ -51,8 +54,7 @@ class LauncherEntry:
     """
 
     def __init__(
-        self, desktop_id: str,
-        connect: Callable[[], _SignalSender] = lambda: open_dbus_connection(bus="SESSION"),
+        self, desktop_id: str, connect: Callable[[], _SignalSender] = _session_bus,
     ) -> None:
         self.app_uri = f"application://{desktop_id}.desktop"
         self._connect = connect
@@ -65,6 +67,8 @@ class LauncherEntry:
         Only ``count`` and ``count-visible`` are sent: the window's own "demands attention"
         state (``QApplication.alert``) is left to the window manager, not overridden here.
         """
+        from jeepney import DBusAddress, new_signal
+
         properties = {"count": ("x", max(count, 0)), "count-visible": ("b", count > 0)}
         message = new_signal(
             DBusAddress(LAUNCHER_ENTRY_PATH, interface=LAUNCHER_ENTRY_INTERFACE),

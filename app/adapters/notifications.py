@@ -8,7 +8,9 @@ desktop-notifier's ``send()`` never raises: a failure (no bus, no notification s
 server that refuses) is only logged by the library. Its ``on_dispatched`` callback runs only
 when the server accepted the notification, so :meth:`DesktopNotifications.show` uses it to
 tell success from failure and returns ``None`` on failure. A server that does not answer is
-given :data:`SEND_TIMEOUT` seconds. Calls are serialised: desktop-notifier opens its bus
+given :data:`SEND_TIMEOUT` seconds. desktop-notifier is imported and set up at the first
+notification, not at start-up (its D-Bus backend costs tens of milliseconds before the
+window could paint). Calls are serialised: desktop-notifier opens its bus
 connection on first use and two concurrent first sends would open two (and could be shown out
 of order).
 """
@@ -20,9 +22,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from desktop_notifier import DesktopNotifier, Icon
+if TYPE_CHECKING:
+    from desktop_notifier import DesktopNotifier
 
 _log = logging.getLogger(__name__)
 
@@ -36,10 +39,21 @@ class DesktopNotifications:
     def __init__(
         self, app_name: str, icon: Path | None = None, notifier: DesktopNotifier | None = None,
     ) -> None:
-        app_icon = Icon(path=icon) if icon is not None and icon.exists() else None
-        self._notifier = notifier or DesktopNotifier(app_name=app_name, app_icon=app_icon)
+        self._app_name = app_name
+        self._icon = icon  # shown beside each notification, when the file exists
+        self._created: DesktopNotifier | None = notifier  # None until the first notification
         self._failure_logged = False  # log the first failure, not one per message
         self._lock: asyncio.Lock | None = None  # one call at a time (created on the loop)
+
+    @property
+    def _notifier(self) -> DesktopNotifier:
+        if self._created is None:
+            from desktop_notifier import DesktopNotifier, Icon
+
+            icon = self._icon
+            app_icon = Icon(path=icon) if icon is not None and icon.exists() else None
+            self._created = DesktopNotifier(app_name=self._app_name, app_icon=app_icon)
+        return self._created
 
     def _serial(self) -> asyncio.Lock:
         if self._lock is None:
@@ -89,7 +103,7 @@ class DesktopNotifications:
 
     async def close(self) -> None:
         """Disconnect from the notification server (a later :meth:`show` connects again)."""
-        backend = getattr(self._notifier, "_backend", None)
+        backend = getattr(self._created, "_backend", None)
         bus = getattr(backend, "bus", None)  # the Linux backend's dbus-fast connection
         if bus is not None and hasattr(bus, "disconnect"):
             bus.disconnect()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Final
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
@@ -39,9 +39,18 @@ class TaskbarBadge(QObject):
             self._launcher = LauncherEntry(DESKTOP_ID)
         elif launcher is None and sys.platform == "win32":
             self._overlay = TaskbarOverlay()
-        self._watcher = self._watch_docks() if self._launcher is not None else None
+        self._watcher: QObject | None = None  # re-sends when a dock appears (Linux)
+        self._bridge = bridge
         bridge.attentionChanged.connect(self.show_state)
-        self.show_state(bridge.attention_state)
+        # The bus connections and the first badge wait for the event loop: the window paints
+        # first.
+        QTimer.singleShot(0, self, self._start)
+
+    def _start(self) -> None:
+        if self._launcher is not None:
+            self._watcher = self._watch_docks()
+        if self.count is None:
+            self.show_state(self._bridge.attention_state)
 
     def show_state(self, state: AttentionState) -> None:
         count = 0 if state.off_duty else state.total
