@@ -43,7 +43,8 @@ class _SignalSender(Protocol):
 def _session_bus() -> _SignalSender:
     from jeepney.io.blocking import open_dbus_connection
 
-    return open_dbus_connection(bus="SESSION")
+    connection: _SignalSender = open_dbus_connection(bus="SESSION")
+    return connection
 
 
 class LauncherEntry:
