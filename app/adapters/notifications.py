@@ -45,7 +45,6 @@ class DesktopNotifications:
         self._failure_logged = False  # log the first failure, not one per message
         self._lock: asyncio.Lock | None = None  # one call at a time (created on the loop)
 
-    @property
     def _notifier(self) -> DesktopNotifier:
         if self._created is None:
             from desktop_notifier import DesktopNotifier, Icon
@@ -54,6 +53,11 @@ class DesktopNotifications:
             app_icon = Icon(path=icon) if icon is not None and icon.exists() else None
             self._created = DesktopNotifier(app_name=self._app_name, app_icon=app_icon)
         return self._created
+
+    def prepare(self) -> None:
+        """Load desktop-notifier now (call it once the window is up, so the first
+        notification does not pay for it)."""
+        self._notifier()
 
     def _serial(self) -> asyncio.Lock:
         if self._lock is None:
@@ -77,7 +81,7 @@ class DesktopNotifications:
         async with self._serial():
             try:
                 identifier = await asyncio.wait_for(
-                    self._notifier.send(
+                    self._notifier().send(
                         title, body, on_clicked=on_clicked, on_dispatched=mark_dispatched,
                         thread=thread,
                     ),
@@ -99,7 +103,7 @@ class DesktopNotifications:
         # the bus library its own errors: none of them matters here.
         async with self._serial():
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._notifier.clear(identifier), SEND_TIMEOUT)
+                await asyncio.wait_for(self._notifier().clear(identifier), SEND_TIMEOUT)
 
     async def close(self) -> None:
         """Disconnect from the notification server (a later :meth:`show` connects again)."""

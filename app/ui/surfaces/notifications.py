@@ -16,15 +16,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, Final
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.adapters.notifications import DesktopNotifications
 from app.core.attention import AttentionState, Notice
 from app.ui.bridge import Bridge
 
 _log = logging.getLogger(__name__)
+
+PREPARE_DELAY_MS: Final = 500
 
 
 class NotificationSurface(QObject):
@@ -46,6 +48,8 @@ class NotificationSurface(QObject):
         self.sent = 0  # notifications the desktop accepted
         bridge.noticeRaised.connect(self._on_notice)
         bridge.attentionChanged.connect(self._on_attention)
+        # Load the notification library soon after the window is up, not at the first message.
+        QTimer.singleShot(PREPARE_DELAY_MS, self, notifications.prepare)
 
     def body_for(self, notice: Notice) -> str:
         """The text shown under the contact's name."""
