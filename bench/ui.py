@@ -64,6 +64,7 @@ BULK: Final = 10_000  # messages per transaction when building the history
 CHILD_TIMEOUT: Final = 300.0
 STALL_TIMEOUT: Final = 30.0  # seconds without a new message before the burst is given up
 BURST_CAP: Final = 120.0  # seconds a burst may take to arrive before it is cut short
+QUIT_TIMEOUT: Final = 30.0  # seconds the measured app gets to quit once its results are in
 PROFILE: Final = "reader"
 
 
@@ -361,15 +362,23 @@ class Child:
         self.process.stdin.write(line + "\n")
         self.process.stdin.flush()
 
-    def finish(self) -> None:
-        """Wait for the child to end; raise with its stderr if it failed. Idempotent."""
+    def finish(self, timeout: float = CHILD_TIMEOUT, results_read: bool = False) -> None:
+        """Wait for the child to end; raise with its stderr if it failed. Idempotent.
+
+        With ``results_read``, a child still busy after ``timeout`` (an app working through
+        a backlog of messages before it can quit) is killed without an error: its results
+        are in.
+        """
         if self._errors.closed:
             return
         try:
-            self.process.communicate(timeout=CHILD_TIMEOUT)
+            self.process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.communicate()
+            if results_read:
+                self._errors.close()
+                return
         self._errors.seek(0)
         errors = self._errors.read()
         self._errors.close()
@@ -550,7 +559,7 @@ async def gui_measures(root: Path, keys: dict[str, str], sender: Any,
             await sender.wait_outbox_empty(CHILD_TIMEOUT)  # the rest must not spill over
             await asyncio.sleep(1.0)
     child.send("")
-    await loop.run_in_executor(None, child.finish)
+    await loop.run_in_executor(None, lambda: child.finish(QUIT_TIMEOUT, results_read=True))
     results["window_was_active"] = bool(idle["active_window"])
     return results
 
