@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QMouseEvent
@@ -73,6 +74,10 @@ class TranscriptView(QListView):
         ))
         self._stick = True  # at the bottom: new messages and resizes keep it there
         self._anchor: tuple[QPersistentModelIndex, int] | None = None  # kept during inserts
+        self._follow = QTimer(self)  # one scroll to the bottom after a burst of new messages
+        self._follow.setSingleShot(True)
+        self._follow.setInterval(0)
+        self._follow.timeout.connect(self._to_bottom)
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._scrolled)
         bar.rangeChanged.connect(self._range_changed)
@@ -135,7 +140,12 @@ class TranscriptView(QListView):
             moved = self.visualRect(self._proxy.index(anchor[0].row(), 0)).top() - anchor[1]
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved)
         elif self._stick:
-            self.executeDelayedItemsLayout()
+            # No synchronous layout per message (each one measured every row): the delayed
+            # layout runs once for a burst, and its range change keeps us at the bottom.
+            self._follow.start()
+
+    def _to_bottom(self) -> None:
+        if self._stick:
             self.scrollToBottom()
 
     def _range_changed(self, _minimum: int, maximum: int) -> None:
